@@ -1,0 +1,84 @@
+"""The assembled HTTP API (layer 7): one NinjaAPI, each app contributing its Router.
+OpenAPI 3 at /api/openapi.json, interactive docs at /api/docs.
+
+Every error leaves as RFC 9457 problem details (application/problem+json) with a list of
+field errors, so clients handle one shape whatever failed."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from yiciban.core.errors import DomainError
+from yiciban.core.problem import problem_response
+
+api = NinjaAPI(
+    title="yiciban 一次办 API",
+    version="1",
+    description=(
+        "One-stop government service platform. Errors are RFC 9457 problem details; "
+        "lists are paginated with limit/offset and a total count."
+    ),
+    urls_namespace="api",
+)
+
+
+def _location(loc: list | tuple) -> str:
+    # ninja reports ("query", "start") or ("body", "payload", "name"); drop the wrapper name
+    parts = [str(p) for p in loc if p not in ("payload",)]
+    return ".".join(parts)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = [
+        {
+            "field": _location(e.get("loc", ())),
+            "rule": e.get("type", "invalid"),
+            "message": e.get("msg", ""),
+        }
+        for e in exc.errors
+    ]
+    first = errors[0] if errors else None
+    detail = f"{first['field']}: {first['message']}" if first else "Invalid request"
+    return problem_response(request, 422, "Validation failed", detail, "invalid", errors)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return problem_response(
+        request,
+        exc.status,
+        exc.title,
+        str(exc.message),
+        exc.code,
+        [e.as_dict() for e in exc.errors],
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem_response(request, 404, "Not found", str(exc) or "Not found", "not_found")
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return problem_response(
+        request, 401, "Unauthorized", "Authentication required", "unauthenticated"
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return problem_response(request, exc.status_code, "Error", str(exc), "http_error")
+
+
+def _register_routers() -> None:
+    from yiciban.core.api import router as reference_router
+
+    api.add_router("/v1/reference", reference_router)
+
+
+_register_routers()

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from yiciban.api import api
+from yiciban.web import views as web_views
+
+# Pages are not language-prefixed: the language comes from the user's choice (cookie set by
+# /i18n/setlang/) or the browser, defaulting to Chinese.
+urlpatterns = [
+    path("api/", api.urls),
+    path("healthz", web_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("yiciban.web.urls")),
+]
