@@ -76,9 +76,17 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _register_routers() -> None:
+    from yiciban.accounts.api import router as accounts_router
+    from yiciban.catalog.api import router as catalog_router
     from yiciban.core.api import router as reference_router
+    from yiciban.ledger.api import router as ledger_router
+    from yiciban.org.api import router as org_router
 
     api.add_router("/v1/reference", reference_router)
+    api.add_router("/v1/org", org_router)
+    api.add_router("/v1/accounts", accounts_router)
+    api.add_router("/v1", catalog_router)  # /v1/items, /v1/bundles
+    api.add_router("/v1/ledger", ledger_router)
 
 
 _register_routers()

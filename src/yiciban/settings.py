@@ -59,9 +59,11 @@ INSTALLED_APPS = [
     # layer 1
     "yiciban.core",
     # layer 2
+    "yiciban.ledger",
     "yiciban.org",
     # layer 3
     "yiciban.accounts",
+    "yiciban.catalog",
     # layer 7 (faces)
     "yiciban.web",
 ]

@@ -11,5 +11,7 @@ urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("ledger/", include("yiciban.ledger.urls")),
+    path("catalog/", include("yiciban.catalog.urls")),
     path("", include("yiciban.web.urls")),
 ]
