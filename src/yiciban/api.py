@@ -79,7 +79,11 @@ def _register_routers() -> None:
     from yiciban.accounts.api import router as accounts_router
     from yiciban.catalog.api import router as catalog_router
     from yiciban.core.api import router as reference_router
+    from yiciban.hotline.api import georeport_router
+    from yiciban.hotline.api import router as hotline_router
     from yiciban.ledger.api import router as ledger_router
+    from yiciban.notifications.api import router as notifications_router
+    from yiciban.openness.api import router as openness_router
     from yiciban.org.api import router as org_router
 
     api.add_router("/v1/reference", reference_router)
@@ -87,6 +91,10 @@ def _register_routers() -> None:
     api.add_router("/v1/accounts", accounts_router)
     api.add_router("/v1", catalog_router)  # /v1/items, /v1/bundles
     api.add_router("/v1/ledger", ledger_router)
+    api.add_router("/v1/notifications", notifications_router)
+    api.add_router("/v1/openness", openness_router)
+    api.add_router("/v1", hotline_router)  # /v1/knowledge, /v1/tickets
+    api.add_router("/georeport/v2", georeport_router)  # Open311 GeoReport v2
 
 
 _register_routers()

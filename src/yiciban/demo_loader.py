@@ -19,6 +19,8 @@ DEMO_MODULES = [
     "yiciban.org.demo",
     "yiciban.accounts.demo",
     "yiciban.catalog.demo",
+    "yiciban.openness.demo",
+    "yiciban.hotline.demo",
 ]
 
 

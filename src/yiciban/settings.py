@@ -61,9 +61,13 @@ INSTALLED_APPS = [
     # layer 2
     "yiciban.ledger",
     "yiciban.org",
+    "yiciban.notifications",
     # layer 3
     "yiciban.accounts",
     "yiciban.catalog",
+    # layer 6 (practices)
+    "yiciban.openness",
+    "yiciban.hotline",
     # layer 7 (faces)
     "yiciban.web",
 ]

@@ -13,5 +13,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("ledger/", include("yiciban.ledger.urls")),
     path("catalog/", include("yiciban.catalog.urls")),
+    path("notifications/", include("yiciban.notifications.urls")),
+    path("openness/", include("yiciban.openness.urls")),
+    path("hotline/", include("yiciban.hotline.urls")),
     path("", include("yiciban.web.urls")),
 ]
