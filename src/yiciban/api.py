@@ -77,6 +77,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from yiciban.accounts.api import router as accounts_router
+    from yiciban.cases.api import router as cases_router
     from yiciban.catalog.api import router as catalog_router
     from yiciban.core.api import router as reference_router
     from yiciban.hotline.api import georeport_router
@@ -90,6 +91,7 @@ def _register_routers() -> None:
     api.add_router("/v1/org", org_router)
     api.add_router("/v1/accounts", accounts_router)
     api.add_router("/v1", catalog_router)  # /v1/items, /v1/bundles
+    api.add_router("/v1/cases", cases_router)
     api.add_router("/v1/ledger", ledger_router)
     api.add_router("/v1/notifications", notifications_router)
     api.add_router("/v1/openness", openness_router)

@@ -13,12 +13,15 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from yiciban.core import context
+
 # Layer order: an app's demo may use what the apps before it loaded.
 DEMO_MODULES = [
     "yiciban.core.demo",
     "yiciban.org.demo",
     "yiciban.accounts.demo",
     "yiciban.catalog.demo",
+    "yiciban.cases.demo",
     "yiciban.openness.demo",
     "yiciban.hotline.demo",
 ]
@@ -30,6 +33,9 @@ def demo_dir() -> Path:
 
 @dataclass
 class LoadReport:
+    # where the YAML/JSON files are; demo modules read it from here rather than importing
+    # this (layer 7) module
+    directory: Path = field(default_factory=demo_dir)
     created: dict[str, int] = field(default_factory=dict)
     # (username, password, role label, scope label) — printed by `make run`
     logins: list[tuple[str, str, str, str]] = field(default_factory=list)
@@ -48,7 +54,8 @@ class LoadReport:
 
 def load() -> LoadReport:
     report = LoadReport()
-    with transaction.atomic():
+    # one request id for every audit event of this load, so the trail shows them as one act
+    with context.bound(context.with_channel("cli")), transaction.atomic():
         for module_name in DEMO_MODULES:
             try:
                 module = importlib.import_module(module_name)

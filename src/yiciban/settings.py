@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     # layer 3
     "yiciban.accounts",
     "yiciban.catalog",
+    # layer 5
+    "yiciban.cases",
     # layer 6 (practices)
     "yiciban.openness",
     "yiciban.hotline",
@@ -184,3 +186,27 @@ YICIBAN = {
     "SITE_NAME": env.str("YICIBAN_SITE_NAME", default="一次办 · 湖南县域政务服务平台"),
     "DEMO": env.bool("YICIBAN_DEMO", default=False),
 }
+
+# --- notifications: e-mail and SMS (development default: both write into <instance>/outbox/)
+_email = env.email_url("EMAIL_URL", default=f"filemail:///{INSTANCE_DIR / 'outbox' / 'mail'}")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="一次办 <noreply@yiciban.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+YICIBAN_SMS_GATEWAY = env.str(
+    "YICIBAN_SMS_GATEWAY", default="yiciban.notifications.gateways.FileSmsGateway"
+)
+YICIBAN_SMS_FILE = env.str("YICIBAN_SMS_FILE", default=str(INSTANCE_DIR / "outbox" / "sms.jsonl"))
+YICIBAN_SMS_HTTP_URL = env.str("YICIBAN_SMS_HTTP_URL", default="")
+YICIBAN_SMS_HTTP_KEY = env.str("YICIBAN_SMS_HTTP_KEY", default="")
+YICIBAN_OUTBOX_MAX_ATTEMPTS = env.int("YICIBAN_OUTBOX_MAX_ATTEMPTS", default=6)
+YICIBAN_OUTBOX_RETRY_BASE_SECONDS = env.int("YICIBAN_OUTBOX_RETRY_BASE_SECONDS", default=60)
+# Absolute base for links in SMS and e-mail (e.g. https://zwfw.example.gov.cn)
+YICIBAN_PUBLIC_URL = env.str("YICIBAN_PUBLIC_URL", default="")
