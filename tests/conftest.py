@@ -1,5 +1,7 @@
 import pytest
 
+from yiciban.core import calendar
+
 
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
@@ -8,3 +10,31 @@ def _plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _official_calendar(request):
+    """Every test sees the seeded official calendar and a fresh in-memory copy of it.
+
+    The calendar is seeded by a data migration; a transactional test flushes the tables when
+    it ends, so the next database test re-seeds them from the package (inside its own
+    transaction, so the cost is paid only after a flush)."""
+    calendar.invalidate()
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None:
+        transactional = marker.kwargs.get("transaction", False)
+        request.getfixturevalue("transactional_db" if transactional else "db")
+        _reseed_calendar_if_flushed()
+    yield
+    calendar.invalidate()
+
+
+def _reseed_calendar_if_flushed() -> None:
+    from yiciban.core.models import CalendarYear
+    from yiciban.core.services import calendar_year_import_from_package
+
+    if CalendarYear.objects.exists():
+        return
+    for year in calendar.package_years():
+        calendar_year_import_from_package(actor=None, year=year)
+    calendar.invalidate()

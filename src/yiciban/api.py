@@ -7,6 +7,7 @@ field errors, so clients handle one shape whatever failed."""
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -25,6 +26,52 @@ api = NinjaAPI(
 )
 
 
+# Pydantic's messages are English; these say the same in the user's language (Chinese
+# msgids, English from the catalogue). Keys are pydantic error types.
+_VALIDATION_MESSAGES = {
+    "missing": _("缺少必填项"),
+    "int_parsing": _("应为整数"),
+    "int_type": _("应为整数"),
+    "int_from_float": _("应为整数"),
+    "float_parsing": _("应为数字"),
+    "float_type": _("应为数字"),
+    "bool_parsing": _("应为是或否（true/false）"),
+    "bool_type": _("应为是或否（true/false）"),
+    "date_parsing": _("应为日期，格式为 YYYY-MM-DD"),
+    "date_from_datetime_parsing": _("应为日期，格式为 YYYY-MM-DD"),
+    "date_type": _("应为日期，格式为 YYYY-MM-DD"),
+    "datetime_parsing": _("应为日期时间（ISO 8601）"),
+    "datetime_from_date_parsing": _("应为日期时间（ISO 8601）"),
+    "greater_than_equal": _("不能小于 %(ge)s"),
+    "greater_than": _("应大于 %(gt)s"),
+    "less_than_equal": _("不能大于 %(le)s"),
+    "less_than": _("应小于 %(lt)s"),
+    "string_too_long": _("长度不能超过 %(max_length)s 个字符"),
+    "string_too_short": _("长度不能少于 %(min_length)s 个字符"),
+    "string_type": _("应为文本"),
+    "string_pattern_mismatch": _("格式不正确"),
+    "literal_error": _("应为以下值之一：%(expected)s"),
+    "enum": _("应为以下值之一：%(expected)s"),
+    "list_type": _("应为列表"),
+    "dict_type": _("应为对象"),
+    "model_attributes_type": _("应为对象"),
+    "json_invalid": _("JSON 格式错误"),
+    "too_long": _("最多 %(max_length)s 项"),
+    "too_short": _("至少 %(min_length)s 项"),
+    "uuid_parsing": _("应为 UUID"),
+}
+
+
+def _message(error: dict) -> str:
+    template = _VALIDATION_MESSAGES.get(error.get("type", ""))
+    if template is None:
+        return str(error.get("msg", ""))
+    try:
+        return str(template) % {k: v for k, v in (error.get("ctx") or {}).items()}
+    except (KeyError, TypeError, ValueError):
+        return str(error.get("msg", ""))
+
+
 def _location(loc: list | tuple) -> str:
     # ninja reports ("query", "start") or ("body", "payload", "name"); drop the wrapper name
     parts = [str(p) for p in loc if p not in ("payload",)]
@@ -37,12 +84,12 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
         {
             "field": _location(e.get("loc", ())),
             "rule": e.get("type", "invalid"),
-            "message": e.get("msg", ""),
+            "message": _message(e),
         }
         for e in exc.errors
     ]
     first = errors[0] if errors else None
-    detail = f"{first['field']}: {first['message']}" if first else "Invalid request"
+    detail = f"{first['field']}: {first['message']}" if first else str(_("请求格式不正确"))
     return problem_response(request, 422, "Validation failed", detail, "invalid", errors)
 
 

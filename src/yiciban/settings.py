@@ -185,6 +185,8 @@ YICIBAN = {
     # The deployment's name, shown in the header and used as the ledger origin later.
     "SITE_NAME": env.str("YICIBAN_SITE_NAME", default="一次办 · 湖南县域政务服务平台"),
     "DEMO": env.bool("YICIBAN_DEMO", default=False),
+    # How often a process re-checks whether an admin changed the working-day calendar.
+    "CALENDAR_RECHECK_SECONDS": env.float("YICIBAN_CALENDAR_RECHECK_SECONDS", default=5),
 }
 
 # --- notifications: e-mail and SMS (development default: both write into <instance>/outbox/)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 # GB 32100: the 31 characters in use (no I, O, S, V, Z).
@@ -16,13 +18,13 @@ _USCC_VALUE = {ch: i for i, ch in enumerate(USCC_ALPHABET)}
 _USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]  # 3^(i-1) mod 31 for positions 1..17
 _ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
 _RESIDENT_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]  # 2^(18-i) mod 11, i = 1..17
-_RESIDENT_RE = re.compile(r"^\d{17}[\dX]$")
+_RESIDENT_RE = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII only: \d also matches ٣, ３ …
 
 # Registration authority (position 1) → organisation categories (position 2) allowed.
 _USCC_CATEGORIES = {
     "1": "1239",  # 机构编制: 机关, 事业单位, 群团, 其他
     "2": "19",  # 外交
-    "3": "12345",  # 司法行政
+    "3": "123459",  # 司法行政: 律师执业机构, 公证处, 基层法律服务所, 司法鉴定机构, 仲裁委员会, 其他
     "4": "19",  # 文化
     "5": "1239",  # 民政: 社会团体, 民办非企业单位, 基金会, 其他
     "6": "129",  # 旅游
@@ -30,7 +32,7 @@ _USCC_CATEGORIES = {
     "8": "19",  # 工会
     "9": "123",  # 市场监管 (工商): 企业, 个体工商户, 农民专业合作社
     "A": "19",  # 中央军委改革和编制办公室
-    "N": "129",  # 农业
+    "N": "1239",  # 农业: 组级, 村级, 乡镇级集体经济组织, 其他
     "Y": "1",  # 其他
 }
 
@@ -40,6 +42,10 @@ PROVINCE_CODES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
     "50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
 )
+
+# Registration at national level (e.g. central government bodies: 11100000…) uses the code of
+# the People's Republic itself in place of a province.
+NATIONAL_REGION = "100000"
 
 # USCCs issued before the check rules were enforced that are in circulation and fail them.
 # Add a code only with the issuing authority's confirmation.
@@ -60,8 +66,13 @@ def _fail(rule: str, reason: str) -> CheckResult:
     return CheckResult(valid=False, reason=reason, rule=rule)
 
 
+def _normalize(value: str) -> str:
+    # NFKC folds full-width input (９１４３…, Ｘ), common from Chinese input methods, to ASCII.
+    return unicodedata.normalize("NFKC", value).strip().upper()
+
+
 def normalize_uscc(value: str) -> str:
-    return value.strip().upper()
+    return _normalize(value)
 
 
 def uscc_check_char(first17: str) -> str:
@@ -101,7 +112,8 @@ def check_uscc(value: str) -> CheckResult:
             _("第2位机构类别代码“%(c)s”与登记管理部门“%(a)s”不相符")
             % {"c": category, "a": authority},
         )
-    if not code[2:8].isdigit() or code[2:4] not in PROVINCE_CODES:
+    region = code[2:8]
+    if not region.isdigit() or (region != NATIONAL_REGION and region[:2] not in PROVINCE_CODES):
         return _fail("region", _("第3至8位登记管理机关行政区划码“%(r)s”无效") % {"r": code[2:8]})
     org_code = code[8:17]
     if org_code_check_char(org_code[:8]) != org_code[8]:
@@ -124,7 +136,7 @@ def resident_id_check_char(first17: str) -> str:
 
 
 def normalize_resident_id(value: str) -> str:
-    return value.strip().upper()
+    return _normalize(value)
 
 
 def check_resident_id(value: str, *, today: dt.date | None = None) -> CheckResult:
@@ -139,7 +151,7 @@ def check_resident_id(value: str, *, today: dt.date | None = None) -> CheckResul
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return _fail("birth_date", _("第7至14位出生日期“%(d)s”不是有效日期") % {"d": number[6:14]})
-    today = today or dt.date.today()
+    today = today or timezone.localdate()  # the day in Asia/Shanghai, not the server's
     if birth > today or birth.year < 1900:
         return _fail(
             "birth_date", _("第7至14位出生日期“%(d)s”不在合理范围内") % {"d": number[6:14]}
