@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test venv lint format clean demo-reset bench
+.PHONY: run test venv lint format clean bench messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,10 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: venv
-	@ls bench/*.py
+# Regenerate the English catalogue after adding Chinese msgids; translate the new entries
+# in src/yiciban/locale/en/LC_MESSAGES/django.po, then run this again to compile.
+messages: venv
+	cd src/yiciban && ../../$(BIN)/yiciban makemessages -l en --ignore "*/migrations/*" --no-location && ../../$(BIN)/yiciban compilemessages -l en
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
