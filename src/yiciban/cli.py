@@ -76,6 +76,9 @@ def worker(argv: list[str]) -> int:
     _django()
     from django.core.management import execute_from_command_line
 
+    # Poll often: ledger integration and notifications promise sub-second pick-up.
+    if not any(a.startswith("--interval") for a in argv):
+        argv = ["--interval", "0.2", *argv]
     execute_from_command_line(["yiciban", "db_worker", *argv])
     return 0
 

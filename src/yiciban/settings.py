@@ -182,9 +182,13 @@ LOGGING = {
 
 # --- platform -------------------------------------------------------------------------
 YICIBAN = {
-    # The deployment's name, shown in the header and used as the ledger origin later.
+    # The deployment's name, shown in the header.
     "SITE_NAME": env.str("YICIBAN_SITE_NAME", default="一次办 · 湖南县域政务服务平台"),
     "DEMO": env.bool("YICIBAN_DEMO", default=False),
+    # The ledger's checkpoint origin line (C2SP tlog-checkpoint): ASCII, names this log.
+    "LEDGER_ORIGIN": env.str("YICIBAN_LEDGER_ORIGIN", default="yiciban.example/ledger"),
+    # Longest wait between an append and its integration into the signed tree.
+    "LEDGER_INTEGRATION_DELAY_SECONDS": env.float("YICIBAN_LEDGER_INTEGRATION_DELAY", default=0.25),
     # How often a process re-checks whether an admin changed the working-day calendar.
     "CALENDAR_RECHECK_SECONDS": env.float("YICIBAN_CALENDAR_RECHECK_SECONDS", default=5),
 }

@@ -1,0 +1,373 @@
+"""Writes to the ledger: appending entries and integrating them into the signed tree.
+
+Other apps call `ledger_append` INSIDE their own transaction, so an entry exists if and only
+if their business write committed. Integration runs later and in batches (a Django Task a
+moment after the append commits, or `ledger_integrate()` directly): it gives the pending
+entries their indices in append order, stores the new tree hashes as tiles, checks that the
+new tree is consistent with the last signed checkpoint, and signs a new one — all in one
+transaction, under a lock on the one LogState row, so at most one integrator runs."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yiciban.core import audit, keys
+from yiciban.core.errors import FieldError, ValidationFailed
+
+from . import conf, merkle, note, tiles
+from .canonical import CanonicalError, canonical_bytes
+from .models import Checkpoint, Entry, LedgerAlarm, LogState, entry_document, format_time
+from .selectors import fetch_tiles
+
+logger = logging.getLogger(__name__)
+
+KIND_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+MAX_KIND = 64
+MAX_PRODUCER = 128
+MAX_PAYLOAD_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """An appended entry. `seq` finds it again (selectors.entry_by_seq); its log index is
+    assigned when it is integrated."""
+
+    seq: int
+    kind: str
+    producer: str
+    time: str
+    payload_sha256: str
+
+    def leaf(self) -> bytes:
+        return canonical_bytes(
+            entry_document(
+                kind=self.kind,
+                producer=self.producer,
+                time=self.time,
+                payload_sha256=self.payload_sha256,
+            )
+        )
+
+
+@dataclass(frozen=True)
+class IntegrationResult:
+    size_before: int
+    size_after: int
+    checkpoints: int  # checkpoints signed (one per batch)
+
+    @property
+    def integrated(self) -> int:
+        return self.size_after - self.size_before
+
+
+class LedgerRefused(RuntimeError):
+    """The integrator refused to sign: the stored tree does not extend the last checkpoint."""
+
+    def __init__(self, code: str, message: str, detail: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.detail = detail or {}
+
+
+# --- append ---------------------------------------------------------------------------------
+
+
+def ledger_append(*, kind: str, producer: str, payload: Mapping) -> PendingEntry:
+    """Append one entry. Call it inside the transaction of the write it records.
+
+    `kind` is a dotted lower-case name (``case.event``, ``licence.issue``); `producer` names
+    the app or department that wrote it; `payload` is a JSON object of strings, integers,
+    booleans, null, lists and objects (no floats) — it stays private, the log commits to its
+    SHA-256. No audit event is written here: the log entry is itself the record, and the
+    calling service writes its own audit event."""
+    return _append([{"kind": kind, "producer": producer, "payload": payload}], prefixed=False)[0]
+
+
+def ledger_append_many(*, entries: Iterable[Mapping]) -> list[PendingEntry]:
+    """Append several entries (each a mapping with kind, producer, payload) in one insert;
+    errors name the entry, e.g. ``entries[3].payload.fee``."""
+    return _append(list(entries), prefixed=True)
+
+
+def _append(items: list[Mapping], *, prefixed: bool) -> list[PendingEntry]:
+    now = timezone.now()
+    rows = []  # (kind, producer, payload hash, canonical payload)
+    for position, item in enumerate(items):
+        kind, producer, payload = item.get("kind"), item.get("producer"), item.get("payload")
+        prefix = f"entries[{position}]." if prefixed else ""
+        _check_names(kind, producer, prefix)
+        canonical = _canonical_payload(payload, prefix)
+        rows.append((kind, producer, hashlib.sha256(canonical).hexdigest(), canonical))
+    if not rows:
+        return []
+    # No savepoint: inside the caller's transaction a failed insert fails that transaction,
+    # which is what the caller wants, and it saves two statements per append.
+    with transaction.atomic(savepoint=False):
+        seqs = _insert_entries(now, rows)
+        transaction.on_commit(_schedule_integration, robust=True)
+    time = format_time(now)
+    return [
+        PendingEntry(seq=seq, kind=kind, producer=producer, time=time, payload_sha256=digest)
+        for seq, (kind, producer, digest, _payload) in zip(seqs, rows, strict=True)
+    ]
+
+
+INSERT_CHUNK = 1000  # rows per INSERT statement (SQLite allows 32766 parameters)
+_INSERT_PREFIX: dict[str, str] = {}  # by database vendor
+
+
+def _insert_entries(now, rows: list[tuple[str, str, str, bytes]]) -> list[int]:
+    """INSERT … RETURNING seq. This is the hot path of every recorded write, and the ORM's
+    insert machinery costs several times the statement itself; the payload column receives
+    the canonical JSON text we already have (valid JSON for both SQLite and jsonb)."""
+    ops = connection.ops
+    prefix = _INSERT_PREFIX.get(connection.vendor)
+    if prefix is None:
+        columns = ", ".join(
+            ops.quote_name(Entry._meta.get_field(name).column)
+            for name in ("kind", "producer", "appended_at", "payload_sha256", "payload")
+        )
+        prefix = _INSERT_PREFIX[connection.vendor] = (
+            f"INSERT INTO {ops.quote_name(Entry._meta.db_table)} ({columns}) VALUES "
+        )
+    appended_at = ops.adapt_datetimefield_value(now)
+    seqs: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[start : start + INSERT_CHUNK]
+            params: list = []
+            for kind, producer, digest, canonical in chunk:
+                params += (kind, producer, appended_at, digest, canonical.decode())
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(f"{prefix}{values} RETURNING seq", params)
+            seqs.extend(seq for (seq,) in cursor.fetchall())
+    return seqs
+
+
+def _check_names(kind: object, producer: object, prefix: str) -> None:
+    errors = []
+    if not isinstance(kind, str) or len(kind) > MAX_KIND or not KIND_RE.match(kind):
+        errors.append(
+            FieldError(
+                f"{prefix}kind",
+                "kind_format",
+                _("类别须为小写字母、数字和下划线组成的点分名称（如 case.event），最长64个字符"),
+            )
+        )
+    if (
+        not isinstance(producer, str)
+        or not producer
+        or len(producer) > MAX_PRODUCER
+        or not producer.isprintable()
+    ):
+        errors.append(
+            FieldError(f"{prefix}producer", "producer_format", _("产生方须为1至128个可打印字符"))
+        )
+    if errors:
+        raise ValidationFailed(errors[0].message, errors)
+
+
+def _canonical_payload(payload: object, prefix: str) -> bytes:
+    if not isinstance(payload, Mapping):
+        raise ValidationFailed.on_field(f"{prefix}payload", "object", _("内容须为 JSON 对象"))
+    try:
+        data = canonical_bytes(dict(payload))
+    except CanonicalError as exc:
+        field = f"{prefix}payload.{exc.path}" if exc.path else f"{prefix}payload"
+        raise ValidationFailed.on_field(field, exc.rule, exc.message) from exc
+    if len(data) > MAX_PAYLOAD_BYTES:
+        raise ValidationFailed.on_field(
+            f"{prefix}payload", "max_size", _("内容不能超过 256 KiB（规范化 JSON）")
+        )
+    return data
+
+
+def _schedule_integration() -> None:
+    from .tasks import schedule_integration
+
+    schedule_integration()
+
+
+# --- integrate ------------------------------------------------------------------------------
+
+
+def ledger_integrate(*, batch_size: int = conf.MAX_BATCH) -> IntegrationResult:
+    """Integrate every pending entry, `batch_size` per transaction, signing a checkpoint
+    after each batch (and the empty tree's checkpoint on first use). Raises LedgerRefused —
+    after recording a LedgerAlarm — if the stored tree does not extend the last checkpoint.
+    Call it outside any transaction."""
+    batch_size = max(1, min(batch_size, conf.MAX_BATCH))
+    size_before = size_after = None
+    signed = 0
+    while True:
+        try:
+            before, after, did_sign = _integrate_batch(batch_size)
+        except LedgerRefused as exc:
+            _record_alarm(exc)
+            raise
+        size_before = before if size_before is None else size_before
+        size_after = after
+        signed += did_sign
+        if after - before < batch_size:
+            return IntegrationResult(
+                size_before=size_before, size_after=size_after, checkpoints=signed
+            )
+
+
+def _integrate_batch(batch_size: int) -> tuple[int, int, bool]:
+    origin = conf.origin()
+    signer = keys.signer_for(conf.KEY_NAME)
+    with transaction.atomic():
+        LogState.objects.get_or_create(pk=1)
+        state = LogState.objects.select_for_update().get(pk=1)
+        last = Checkpoint.objects.order_by("-id").first()
+        old_size = state.size
+        pending = list(
+            Entry.objects.filter(index__isnull=True)
+            .order_by("seq")
+            .values_list("seq", "kind", "producer", "appended_at", "payload_sha256")[:batch_size]
+        )
+        if not pending and last is not None and last.size == old_size:
+            return old_size, old_size, False
+
+        leaf_hashes = [
+            merkle.leaf_hash(
+                canonical_bytes(
+                    entry_document(
+                        kind=kind, producer=producer, time=format_time(at), payload_sha256=digest
+                    )
+                )
+            )
+            for _seq, kind, producer, at, digest in pending
+        ]
+        new_size = old_size + len(pending)
+        try:
+            changed = tiles.append_leaves(old_size, leaf_hashes, fetch_tiles)
+            reader = tiles.overlay(changed, fetch_tiles)
+            new_root = (
+                tiles.range_hashes([(0, new_size)], reader)[0][0] if new_size else merkle.EMPTY_ROOT
+            )
+            _check_extends(last, old_size, new_size, new_root, reader, origin)
+        except tiles.TileError as exc:
+            raise LedgerRefused(LedgerAlarm.Code.TILES, str(exc), {"size": old_size}) from exc
+
+        if pending:
+            _assign_indices([row[0] for row in pending], old_size)
+        _save_tiles(changed)
+        body = note.CheckpointBody(origin=origin, size=new_size, root_hash=new_root)
+        signed_note = note.sign(body.text(), origin, signer.public_key.raw, signer.sign)
+        checkpoint = Checkpoint.objects.create(size=new_size, root_hash=new_root, note=signed_note)
+        state.size, state.root_hash, state.integrated_at = new_size, new_root, timezone.now()
+        state.save()
+        audit.record(
+            actor=None,
+            action="ledger.checkpoint_sign",
+            obj=checkpoint,
+            changes={"size": [old_size, new_size]},
+        )
+    return old_size, new_size, True
+
+
+def _check_extends(last, old_size, new_size, new_root, reader, origin) -> None:
+    """Refuse unless the new tree is consistent with the last signed checkpoint, whose text
+    is trusted only after its signature verifies (so a rewritten row cannot whitewash a
+    rewritten history)."""
+    if last is None:
+        if old_size:
+            raise LedgerRefused(
+                LedgerAlarm.Code.CHECKPOINT,
+                f"the log has {old_size} entries but no signed checkpoint",
+                {"size": old_size},
+            )
+        return
+    try:
+        text = note.open_note(last.note, origin, [k.raw for k in keys.public_keys(conf.KEY_NAME)])
+        previous = note.parse_checkpoint(text)
+    except note.NoteError as exc:
+        raise LedgerRefused(
+            LedgerAlarm.Code.CHECKPOINT,
+            f"the last checkpoint (#{last.pk}) does not verify: {exc}",
+            {"checkpoint": last.pk, "origin": origin},
+        ) from exc
+    if previous.origin != origin:
+        raise LedgerRefused(
+            LedgerAlarm.Code.CHECKPOINT,
+            f"the last checkpoint is for origin {previous.origin!r}, not {origin!r}",
+            {"checkpoint": last.pk},
+        )
+    detail = {
+        "checkpoint": last.pk,
+        "checkpoint_size": previous.size,
+        "state_size": old_size,
+        "new_size": new_size,
+        "checkpoint_root": previous.root_hash.hex(),
+        "new_root": new_root.hex(),
+    }
+    if new_size < previous.size:
+        raise LedgerRefused(
+            LedgerAlarm.Code.ROLLBACK,
+            f"new tree size {new_size} is below the signed size {previous.size}",
+            detail,
+        )
+    if previous.size == 0:
+        return
+    try:
+        if new_size == previous.size:
+            proof = []
+        else:
+            proof = tiles.range_hashes(merkle.consistency_ranges(previous.size, new_size), reader)[
+                0
+            ]
+        merkle.verify_consistency(previous.size, new_size, previous.root_hash, new_root, proof)
+    except (merkle.ProofError, tiles.TileError) as exc:
+        raise LedgerRefused(
+            LedgerAlarm.Code.INCONSISTENT,
+            f"tree of size {new_size} is not consistent with the checkpoint of size "
+            f"{previous.size}: {exc}",
+            detail,
+        ) from exc
+
+
+def _assign_indices(seqs: list[int], first_index: int) -> None:
+    """Give `seqs` (ascending) the indices first_index, first_index + 1, … in one statement.
+    Exactly the rows read are numbered: on PostgreSQL an append with a smaller seq may commit
+    meanwhile; it waits for the next batch."""
+    table = Entry._meta.db_table
+    placeholders = ", ".join(["%s"] * len(seqs))
+    sql = (
+        f"UPDATE {table} SET log_index = numbered.position + %s "
+        f"FROM (SELECT seq AS numbered_seq, row_number() OVER (ORDER BY seq) - 1 AS position "
+        f"FROM {table} WHERE seq IN ({placeholders})) AS numbered "
+        f"WHERE {table}.seq = numbered.numbered_seq AND {table}.log_index IS NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [first_index, *seqs])
+        if cursor.rowcount != len(seqs):
+            raise RuntimeError(f"assigned {cursor.rowcount} indices for {len(seqs)} entries")
+
+
+def _save_tiles(changed: dict[tiles.TileKey, bytes]) -> None:
+    from .models import Tile
+
+    Tile.objects.bulk_create(
+        [Tile(level=level, index=index, hashes=data) for (level, index), data in changed.items()],
+        update_conflicts=True,
+        unique_fields=["level", "index"],
+        update_fields=["hashes"],
+    )
+
+
+def _record_alarm(exc: LedgerRefused) -> None:
+    logger.error("ledger integration refused (%s): %s", exc.code, exc.message)
+    with transaction.atomic():
+        alarm = LedgerAlarm.objects.create(code=exc.code, message=exc.message, detail=exc.detail)
+        audit.record(actor=None, action="ledger.alarm_raise", obj=alarm, changes={"code": exc.code})
