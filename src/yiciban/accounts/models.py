@@ -1,5 +1,9 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yiciban.core import crypto
@@ -33,7 +37,7 @@ class Person(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("自然人")
@@ -70,7 +74,7 @@ class Enterprise(models.Model):
     region = models.ForeignKey(
         Region, verbose_name=_("所在区划"), on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("企业")
@@ -90,7 +94,7 @@ class Authorisation(models.Model):
     with a recorded authorisation that expires (and can be revoked)."""
 
     person = models.ForeignKey(
-        Person, verbose_name=_("代理人"), on_delete=models.PROTECT, related_name="authorisations"
+        Person, verbose_name=_("被授权人"), on_delete=models.PROTECT, related_name="authorisations"
     )
     enterprise = models.ForeignKey(
         Enterprise, verbose_name=_("企业"), on_delete=models.PROTECT, related_name="authorisations"
@@ -100,12 +104,31 @@ class Authorisation(models.Model):
     valid_from = models.DateField(_("生效日期"))
     valid_until = models.DateField(_("失效日期"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("授权")
         verbose_name_plural = _("授权")
         indexes = [models.Index(fields=["person", "enterprise"])]
+        constraints = [
+            # An agent's authority always ends; a legal representative's ends with the role.
+            models.CheckConstraint(
+                condition=~Q(kind=AuthorisationKind.AGENT) | Q(valid_until__isnull=False),
+                name="accounts_authorisation_agent_expires",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                name="accounts_authorisation_period_ordered",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person.name} → {self.enterprise.name}（{self.get_kind_display()}）"
+
+    def is_valid_on(self, day: datetime.date) -> bool:
+        """In force on `day`: started, not ended, and not revoked before that day ended."""
+        if self.valid_from > day or (self.valid_until is not None and self.valid_until < day):
+            return False
+        if self.revoked_at is None:
+            return True
+        return timezone.localdate(self.revoked_at) > day

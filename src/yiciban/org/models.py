@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,11 +12,25 @@ class RegionLevel(models.TextChoices):
     VILLAGE = "village", _("村（社区）")
 
 
+# How many leading digits of the 12-digit statistical code are significant at each level;
+# the rest are zeros. A child's code starts with its parent's significant digits.
+LEVEL_SIGNIFICANT_DIGITS = {
+    RegionLevel.PROVINCE: 2,
+    RegionLevel.CITY: 4,
+    RegionLevel.COUNTY: 6,
+    RegionLevel.TOWNSHIP: 9,
+    RegionLevel.VILLAGE: 12,
+}
+LEVEL_ORDER = list(LEVEL_SIGNIFICANT_DIGITS)
+PATH_SEPARATOR = "/"
+
+
 class Region(models.Model):
     """An administrative region. `code` is the 12-digit statistical division code
     (GB/T 2260 six digits for province/city/county, padded with zeros; townships and
-    villages carry their own 3+3 digits). `path` is the chain of codes from the root, so
-    "everything inside this county" is one indexed prefix query."""
+    villages carry their own 3+3 digits). `path` is the chain of codes from the root
+    ("430000000000/430600000000/430623000000"), so "everything inside this county" is one
+    indexed prefix query and a region's ancestors are read off its own row."""
 
     code = models.CharField(_("区划代码"), max_length=12, unique=True)
     name = models.CharField(_("名称"), max_length=100)
@@ -34,6 +49,14 @@ class Region(models.Model):
         verbose_name = _("行政区划")
         verbose_name_plural = _("行政区划")
         ordering = ["code"]
+        constraints = [
+            # Only provinces are roots; everything else hangs in the tree.
+            models.CheckConstraint(
+                condition=Q(level=RegionLevel.PROVINCE, parent__isnull=True)
+                | (~Q(level=RegionLevel.PROVINCE) & Q(parent__isnull=False)),
+                name="org_region_root_is_province",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.code}）"
@@ -42,6 +65,41 @@ class Region(models.Model):
     def gb2260_code(self) -> str:
         """The six-digit GB/T 2260 code of this region's county (or higher) level."""
         return self.code[:6]
+
+    @property
+    def ancestor_codes(self) -> list[str]:
+        """Codes from the root down to this region itself."""
+        return self.path.split(PATH_SEPARATOR) if self.path else [self.code]
+
+
+class DepartmentKind(models.TextChoices):
+    """What a department does. The kind links the same department across counties, so a
+    catalogue item can name "the market regulator" and each county resolves its own."""
+
+    MARKET_REGULATION = "market_regulation", _("市场监督管理局")
+    HEALTH = "health", _("卫生健康局")
+    PUBLIC_SECURITY = "public_security", _("公安局")
+    FIRE_RESCUE = "fire_rescue", _("消防救援大队")
+    TAX = "tax", _("税务局")
+    HUMAN_RESOURCES_SOCIAL_SECURITY = "human_resources_social_security", _("人力资源和社会保障局")
+    HOUSING_FUND = "housing_fund", _("住房公积金管理部")
+    NATURAL_RESOURCES = "natural_resources", _("自然资源局")
+    HOUSING_CONSTRUCTION = "housing_construction", _("住房和城乡建设局")
+    ECOLOGY_ENVIRONMENT = "ecology_environment", _("生态环境分局")
+    TRANSPORT = "transport", _("交通运输局")
+    AGRICULTURE_RURAL = "agriculture_rural", _("农业农村局")
+    TOBACCO = "tobacco", _("烟草专卖局")
+    CULTURE_TOURISM = "culture_tourism", _("文化旅游广电体育局")
+    EMERGENCY_MANAGEMENT = "emergency_management", _("应急管理局")
+    CIVIL_AFFAIRS = "civil_affairs", _("民政局")
+    ADMINISTRATIVE_APPROVAL = "administrative_approval", _("行政审批服务局")
+    COMMERCE = "commerce", _("商务局")
+    WATER_RESOURCES = "water_resources", _("水利局")
+    URBAN_MANAGEMENT = "urban_management", _("城市管理和综合执法局")
+    MEDICAL_SECURITY = "medical_security", _("医疗保障局")
+    EDUCATION = "education", _("教育局")
+    DEVELOPMENT_REFORM = "development_reform", _("发展和改革局")
+    GOVERNMENT_SERVICE = "government_service", _("政务服务中心")
 
 
 class Department(models.Model):
@@ -52,8 +110,9 @@ class Department(models.Model):
     )
     name = models.CharField(_("名称"), max_length=100)
     short_name = models.CharField(_("简称"), max_length=40, blank=True)
-    # kind links the same department across counties: "market_regulation", "health", …
-    kind = models.CharField(_("部门类别"), max_length=40, db_index=True)
+    kind = models.CharField(
+        _("部门类别"), max_length=40, choices=DepartmentKind.choices, db_index=True
+    )
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
     is_active = models.BooleanField(_("有效"), default=True)
 
@@ -118,10 +177,25 @@ class Role(models.TextChoices):
     PLATFORM_ADMIN = "platform_admin", _("平台管理员")
 
 
+# Roles that act for one department's decisions: they must be scoped to that department.
+DEPARTMENT_ROLES = frozenset({Role.REVIEWER, Role.APPROVER, Role.INSPECTOR, Role.DEPARTMENT_ADMIN})
+# Roles that serve every department of a place: scoped to a region (or to one department).
+REGION_ROLES = frozenset(
+    {
+        Role.COUNTER_CLERK,
+        Role.SUPERVISOR,
+        Role.ASSISTED_SERVICE_AGENT,
+        Role.OPENNESS_EDITOR,
+        Role.HOTLINE_OPERATOR,
+    }
+)
+
+
 class RoleAssignment(models.Model):
     """A staff member holds a role within a scope: a department (and so its region), or a
     region (for roles that serve every department there, such as counter clerks and
-    supervisors), or — for platform admins only — everything (both empty)."""
+    supervisors), or — for platform admins only — everything (both empty). Exactly one of
+    department and region is set for every role but platform_admin."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -155,18 +229,54 @@ class RoleAssignment(models.Model):
         related_name="role_assignments",
     )
     valid_until = models.DateField(_("有效期至"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("授权时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("角色授权")
         verbose_name_plural = _("角色授权")
+        ordering = ["user_id", "role", "id"]
         constraints = [
+            # NULLs are distinct in a plain unique index, so each scope shape gets its own
+            # partial index (works on SQLite and PostgreSQL alike).
             models.UniqueConstraint(
-                fields=["user", "role", "department", "region"],
-                name="org_roleassignment_unique",
+                fields=["user", "role", "department"],
+                condition=Q(department__isnull=False),
+                name="org_roleassignment_unique_department",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "region"],
+                condition=Q(region__isnull=False),
+                name="org_roleassignment_unique_region",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=Q(department__isnull=True, region__isnull=True),
+                name="org_roleassignment_unique_platform",
+            ),
+            models.CheckConstraint(
+                condition=Q(role=Role.PLATFORM_ADMIN, department__isnull=True, region__isnull=True)
+                | (
+                    ~Q(role=Role.PLATFORM_ADMIN)
+                    & (
+                        Q(department__isnull=False, region__isnull=True)
+                        | Q(department__isnull=True, region__isnull=False)
+                    )
+                ),
+                name="org_roleassignment_one_scope",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role__in=sorted(DEPARTMENT_ROLES)) | Q(department__isnull=False),
+                name="org_roleassignment_department_role_has_department",
             ),
         ]
 
     def __str__(self) -> str:
-        scope = self.department or self.region or _("全平台")
-        return f"{self.user} · {self.get_role_display()} · {scope}"
+        return f"{self.user} · {self.get_role_display()} · {self.scope_label}"
+
+    @property
+    def scope_label(self) -> str:
+        if self.department_id:
+            return self.department.name
+        if self.region_id:
+            return self.region.name
+        return str(_("全平台"))

@@ -1,0 +1,3 @@
+"""Shared org fixtures (tests/org/fixtures.py)."""
+
+from tests.org.fixtures import platform_admin, tree  # noqa: F401
