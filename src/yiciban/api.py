@@ -124,12 +124,14 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from yiciban.accounts.api import router as accounts_router
+    from yiciban.archive.api import router as archive_router
     from yiciban.cases.api import router as cases_router
     from yiciban.catalog.api import router as catalog_router
     from yiciban.core.api import router as reference_router
     from yiciban.hotline.api import georeport_router
     from yiciban.hotline.api import router as hotline_router
     from yiciban.ledger.api import router as ledger_router
+    from yiciban.licences.api import router as licences_router
     from yiciban.notifications.api import router as notifications_router
     from yiciban.openness.api import router as openness_router
     from yiciban.org.api import router as org_router
@@ -139,6 +141,8 @@ def _register_routers() -> None:
     api.add_router("/v1/accounts", accounts_router)
     api.add_router("/v1", catalog_router)  # /v1/items, /v1/bundles
     api.add_router("/v1/cases", cases_router)
+    api.add_router("/v1/licences", licences_router)
+    api.add_router("/v1/archive", archive_router)
     api.add_router("/v1/ledger", ledger_router)
     api.add_router("/v1/notifications", notifications_router)
     api.add_router("/v1/openness", openness_router)

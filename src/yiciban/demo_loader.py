@@ -17,10 +17,11 @@ from yiciban.core import context
 
 # Layer order: an app's demo may use what the apps before it loaded.
 DEMO_MODULES = [
-    "yiciban.core.demo",
     "yiciban.org.demo",
     "yiciban.accounts.demo",
     "yiciban.catalog.demo",
+    "yiciban.licences.demo",
+    "yiciban.archive.demo",
     "yiciban.cases.demo",
     "yiciban.openness.demo",
     "yiciban.hotline.demo",

@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     # layer 3
     "yiciban.accounts",
     "yiciban.catalog",
+    # layer 4
+    "yiciban.archive",
+    "yiciban.licences",
     # layer 5
     "yiciban.cases",
     # layer 6 (practices)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from yiciban.api import api
+from yiciban.licences import views as licence_views
 from yiciban.web import views as web_views
 
 # Pages are not language-prefixed: the language comes from the user's choice (cookie set by
@@ -16,5 +17,8 @@ urlpatterns = [
     path("notifications/", include("yiciban.notifications.urls")),
     path("openness/", include("yiciban.openness.urls")),
     path("hotline/", include("yiciban.hotline.urls")),
+    path(".well-known/jwks.json", licence_views.jwks, name="jwks"),
+    path("licences/", include("yiciban.licences.urls")),
+    path("archive/", include("yiciban.archive.urls")),
     path("", include("yiciban.web.urls")),
 ]
