@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test venv lint format clean bench messages
+.PHONY: run test venv lint format clean bench messages lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ lint: venv
 format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+lock: venv
+	$(BIN)/python scripts/lock.py
 
 # Regenerate the English catalogue after adding Chinese msgids; translate the new entries
 # in src/yiciban/locale/en/LC_MESSAGES/django.po, then run this again to compile.

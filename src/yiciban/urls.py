@@ -20,5 +20,6 @@ urlpatterns = [
     path(".well-known/jwks.json", licence_views.jwks, name="jwks"),
     path("licences/", include("yiciban.licences.urls")),
     path("archive/", include("yiciban.archive.urls")),
+    path("cases/", include("yiciban.cases.urls")),
     path("", include("yiciban.web.urls")),
 ]
