@@ -1,0 +1,20 @@
+"""Background tasks of the case engine (Django Tasks, database queue; `yiciban worker`)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django_tasks import task
+
+from yiciban.core.context import RequestContext, bound
+
+
+@task()
+def refresh_suspended_clocks() -> int:
+    """While a suspension is open its item's due date moves out day by day; run daily (for
+    instance from cron: `yiciban shell -c ...` or a scheduler enqueuing this task) so that
+    the stored due dates of suspended items stay current. Returns how many changed."""
+    from .services import clocks_refresh
+
+    with bound(RequestContext(request_id=uuid.uuid4().hex, channel="task")):
+        return clocks_refresh()
