@@ -1,0 +1,244 @@
+"""Benchmark: Chinese search over openness articles (jieba + BM25 in SQL, see
+src/yiciban/openness/search.py), in process, on whatever database DATABASE_URL names.
+
+It creates a throwaway test database (test_<name>, or an in-memory SQLite one), fills it
+with generated articles published across a county's three levels, runs a set of realistic
+queries and prints the median and 95th percentile latency of one ranked page (20 results,
+with the total count and excerpts). Nothing of an existing database is touched.
+
+    DATABASE_URL=sqlite:////tmp/bench.sqlite3 .venv/bin/python bench/openness_search.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench .venv/bin/python \\
+        bench/openness_search.py --articles 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiciban.settings")
+
+TOPICS = [
+    ("耕地地力保护补贴", "livelihood_funds"),
+    ("城乡低保资金", "livelihood_funds"),
+    ("特困人员供养", "livelihood_funds"),
+    ("农村危房改造补助", "livelihood_funds"),
+    ("一般公共预算", "budget_accounts"),
+    ("部门决算", "budget_accounts"),
+    ("“三公”经费", "budget_accounts"),
+    ("农村公路养护", "procurement"),
+    ("校舍维修改造", "procurement"),
+    ("自助服务终端", "procurement"),
+    ("疫情防控", "epidemic"),
+    ("新冠疫苗接种", "epidemic"),
+    ("复工复产政策兑现", "six_stabilities"),
+    ("稳岗返还", "six_stabilities"),
+    ("创业担保贷款", "six_stabilities"),
+    ("一件事一次办", "service_info"),
+    ("跨省通办", "service_info"),
+    ("不动产登记", "service_info"),
+    ("双随机一公开抽查", "supervision_info"),
+    ("行政执法公示", "supervision_info"),
+    ("党支部换届选举", "party_affairs"),
+    ("村级财务收支", "finance"),
+    ("村务监督委员会", "public_affairs"),
+    ("防汛抗旱", "public_affairs"),
+    ("机构职能", "organisation"),
+]
+FORMS = [
+    "{place}{year}年{topic}情况公示",
+    "关于{place}{topic}工作的通知",
+    "{place}{year}年第{q}季度{topic}公开",
+    "{place}{topic}实施方案",
+    "《{place}{topic}管理办法》政策解读",
+    "{place}{topic}结果公告",
+]
+SENTENCES = [
+    "根据县委、县政府统一部署，现将有关情况公示如下。",
+    "公示期为七天，如有异议请在公示期内向{place}反映，联系电话12345。",
+    "本项工作按照公开、公平、公正的原则组织实施，接受群众监督。",
+    "资金已通过惠民惠农财政补贴资金“一卡通”发放到户。",
+    "各有关单位要高度重视，明确责任分工，确保各项措施落实到位。",
+    "申请人可通过“岳办岳好”华容站在线办理，实现“掌上查、掌上问、掌上办”。",
+    "{topic}工作由{place}人民政府负责组织实施。",
+    "详细名单见附件，请相关群众及时核对。",
+]
+QUERIES = [
+    "耕地补贴",
+    "低保资金发放",
+    "预算公开",
+    "三公经费",
+    "农村公路",
+    "疫苗接种时间",
+    "复工复产",
+    "稳岗返还怎么申请",
+    "一件事一次办",
+    "跨省通办事项",
+    "不动产登记",
+    "双随机抽查结果",
+    "党支部选举",
+    "村级财务",
+    "防汛",
+    "政策解读",
+    "危房改造补助标准",
+    "创业担保贷款",
+    "行政执法",
+    "章华镇 公示",
+]
+
+
+def _corpus(regions, columns_by_region, count, rng):
+    for n in range(count):
+        region = regions[n % len(regions)]
+        topic, kind = rng.choice(TOPICS)
+        column = columns_by_region[region.pk].get(kind) or columns_by_region[region.pk]["policy"]
+        values = {
+            "place": region.name,
+            "year": rng.choice([2019, 2020, 2021]),
+            "q": rng.randint(1, 4),
+            "topic": topic,
+        }
+        title = rng.choice(FORMS).format(**values)
+        body = "".join(rng.choice(SENTENCES).format(**values) for _n in range(rng.randint(4, 10)))
+        yield column, region, title, body
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=3000)
+    parser.add_argument("--repeat", type=int, default=10, help="runs of each query")
+    parser.add_argument("--seed", type=int, default=2021)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+    from django.test.utils import setup_test_environment
+    from django.utils import timezone
+
+    from yiciban.openness import selectors
+    from yiciban.openness.models import Article, ArticleStatus, Column, ColumnKind, SearchPosting
+    from yiciban.openness.text import plain_text, render_body, weighted_terms
+    from yiciban.org.models import Region, RegionLevel
+
+    setup_test_environment()
+    test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        rng = random.Random(args.seed)
+        province = Region.objects.create(
+            code="430000000000", name="湖南省", level=RegionLevel.PROVINCE, path="430000000000"
+        )
+        county = Region.objects.create(
+            code="430623000000",
+            name="华容县",
+            level=RegionLevel.COUNTY,
+            parent=province,
+            path=f"{province.path}/430623000000",
+        )
+        regions = [county]
+        names = ["章华镇", "治河渡镇", "北景港镇", "鲇鱼须镇", "万庾镇", "插旗镇", "注滋口镇"]
+        for t, name in enumerate(names):
+            code = f"430623{100 + t:03d}000"
+            township = Region.objects.create(
+                code=code,
+                name=name,
+                level=RegionLevel.TOWNSHIP,
+                parent=county,
+                path=f"{county.path}/{code}",
+            )
+            regions.append(township)
+            for v in range(1, 6):
+                vcode = f"{code[:9]}{200 + v:03d}"
+                regions.append(
+                    Region.objects.create(
+                        code=vcode,
+                        name=f"{name[:-1]}第{v}村",
+                        level=RegionLevel.VILLAGE,
+                        parent=township,
+                        path=f"{township.path}/{vcode}",
+                    )
+                )
+        columns_by_region = {}
+        for region in regions:
+            columns_by_region[region.pk] = {
+                kind: Column.objects.create(
+                    region=region, kind=kind, name=str(ColumnKind(kind).label)
+                )
+                for kind in ColumnKind.values
+            }
+        author = get_user_model().objects.create(username="bench")
+        now = timezone.now()
+        started = time.perf_counter()
+        batch: list[Article] = []
+        with transaction.atomic():
+            for column, region, title, body in _corpus(
+                regions, columns_by_region, args.articles, rng
+            ):
+                html = render_body(body, "markdown")
+                batch.append(
+                    Article(
+                        column=column,
+                        region=region,
+                        title=title,
+                        body_source=body,
+                        body_html=html,
+                        mode="self",
+                        status=ArticleStatus.PUBLISHED,
+                        publish_at=now - timezone.timedelta(minutes=rng.randint(1, 500_000)),
+                        published_at=now,
+                        created_by=author,
+                    )
+                )
+            Article.objects.bulk_create(batch, batch_size=500)
+            # the index as search.index_article writes it, in bulk
+            postings = []
+            articles = list(Article.objects.all())
+            for article in articles:
+                counts = weighted_terms(
+                    title=article.title, summary="", body_text=plain_text(article.body_html)
+                )
+                article.search_length = sum(counts.values())
+                postings.extend(
+                    SearchPosting(article=article, term=t, tf=c) for t, c in counts.items()
+                )
+            Article.objects.bulk_update(articles, ["search_length"], batch_size=500)
+            SearchPosting.objects.bulk_create(postings, batch_size=2000)
+        load_seconds = time.perf_counter() - started
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+
+        # warm up: jieba's dictionary and the database caches
+        for query in QUERIES:
+            selectors.articles_search(query)
+        timings = []
+        hits = []
+        for _round in range(args.repeat):
+            for query in QUERIES:
+                t0 = time.perf_counter()
+                page = selectors.articles_search(query, limit=20)
+                timings.append((time.perf_counter() - t0) * 1000)
+                hits.append(page.count)
+        timings.sort()
+        p95 = timings[int(len(timings) * 0.95) - 1]
+        print(
+            f"database={connection.vendor} articles={args.articles} "
+            f"postings={SearchPosting.objects.count()} load={load_seconds:.1f}s"
+        )
+        print(
+            f"queries={len(timings)} median={statistics.median(timings):.2f}ms "
+            f"p95={p95:.2f}ms max={timings[-1]:.2f}ms mean_hits={statistics.mean(hits):.0f}"
+        )
+    finally:
+        connection.creation.destroy_test_db(test_name, verbosity=0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
