@@ -47,7 +47,8 @@ def serve(argv: list[str]) -> int:
     parser.add_argument("--host", default=os.environ.get("YICIBAN_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("YICIBAN_PORT", "8000")))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
-    parser.add_argument("--threads", type=int, default=1)
+    # Threads keep a sync worker from idling while a slow client reads a large response.
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "4")))
     parser.add_argument("--access-log", action="store_true")
     args = parser.parse_args(argv)
     _django()

@@ -188,6 +188,8 @@ YICIBAN = {
     # The deployment's name, shown in the header.
     "SITE_NAME": env.str("YICIBAN_SITE_NAME", default="一次办 · 湖南县域政务服务平台"),
     "DEMO": env.bool("YICIBAN_DEMO", default=False),
+    # How often a process re-reads the catalogue revision (compiled bundles are cached).
+    "CATALOG_RECHECK_SECONDS": env.float("YICIBAN_CATALOG_RECHECK_SECONDS", default=1.0),
     # The ledger's checkpoint origin line (C2SP tlog-checkpoint): ASCII, names this log.
     "LEDGER_ORIGIN": env.str("YICIBAN_LEDGER_ORIGIN", default="yiciban.example/ledger"),
     # Longest wait between an append and its integration into the signed tree.

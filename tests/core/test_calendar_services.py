@@ -253,7 +253,7 @@ def test_import_from_the_package_of_an_unknown_year_says_what_to_do(platform_adm
     assert "chinesecalendar" in caught.value.errors[0].message
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_creates_of_one_year_one_wins(platform_admin):
     if connection.vendor == "sqlite":
         # The in-memory test database fails a second writer at once ("table is locked");

@@ -15,7 +15,7 @@ from yiciban.openness.models import Article
 from yiciban.org import demo as org_demo
 from yiciban.org.models import PointKind, ServicePoint
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 DEMO_PASSWORD = "Demo@2021"
 TITLE = "东街社区2021年第四季度村务财务公开"

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SITE_NAME_ZH = "一次办 · 湖南县域政务服务平台"
 SITE_NAME_EN = "Yiciban · Hunan County Government Services Platform"

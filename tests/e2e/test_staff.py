@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from yiciban import demo_loader
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 DEMO_PASSWORD = "Demo@2021"
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
+from math import inf
 
+from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,8 +57,25 @@ def _region(code: str) -> Region | None:
     return Region.objects.filter(code=code if len(code) == 12 else code + "000000").first()
 
 
+# The revision is read at most once per CATALOG_RECHECK_SECONDS per process: guidance is the
+# hottest public endpoint, and without this every request paid a query for a number that
+# changes a few times a day. A publication in this process resets it on commit; other
+# processes see it within the interval.
+_revision_cache: dict[str, float] = {}
+
+
 def catalog_revision() -> int:
-    return CatalogRevision.objects.filter(pk=1).values_list("number", flat=True).first() or 0
+    interval = settings.YICIBAN.get("CATALOG_RECHECK_SECONDS", 1.0)
+    now = time.monotonic()
+    if interval > 0 and now - _revision_cache.get("read_at", -inf) < interval:
+        return int(_revision_cache["number"])
+    number = CatalogRevision.objects.filter(pk=1).values_list("number", flat=True).first() or 0
+    _revision_cache.update(number=number, read_at=now)
+    return number
+
+
+def forget_catalog_revision() -> None:
+    _revision_cache.clear()
 
 
 # ---------------------------------------------------------------------------------------
@@ -479,6 +499,7 @@ def compiled_bundle(code: str, *, today: date | None = None) -> guidance.Compile
 
 
 def forget_compiled_bundles() -> None:
+    forget_catalog_revision()
     with _compiled_lock:
         _compiled.clear()
 

@@ -107,6 +107,9 @@ def _root(path: str) -> str:
 
 def bump_revision() -> int:
     """Advance the catalogue revision so every process drops its compiled bundles."""
+    from .selectors import forget_catalog_revision
+
+    transaction.on_commit(forget_catalog_revision)
     updated = CatalogRevision.objects.filter(pk=1).update(number=F("number") + 1)
     if not updated:
         try:

@@ -130,9 +130,14 @@ def visible_sections(user: Any, *, current_path: str | None = None) -> list[Show
         except NoReverseMatch:
             continue  # the app is not installed or its page is not routed: no dead link
         item = ShownSection(section=section, url=url)
-        if current_path is not None and _is_current(url, current_path):
-            item = replace(item, current=True)
         shown.append(item)
+    if current_path is not None:
+        # Only the most specific matching section is "current" (/catalog/bundles/… is the
+        # bundles section, not also the catalogue's).
+        matching = [i for i in shown if _is_current(i.url, current_path)]
+        if matching:
+            best = max(matching, key=lambda i: len(i.url))
+            shown = [replace(i, current=True) if i is best else i for i in shown]
     return shown
 
 
