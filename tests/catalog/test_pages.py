@@ -196,6 +196,17 @@ def test_item_guide_shows_the_implementation_list_data(client, demo):
         assert text in html, text
 
 
+def test_item_guide_links_to_the_online_application(client, demo, django_user_model):
+    code = item_code("431127", "食品经营许可")
+    html = client.get(reverse("catalog:item_detail", args=[code])).content.decode()
+    apply_url = reverse("cases:apply", args=["item", code])
+    assert apply_url in html
+    client.force_login(django_user_model.objects.create_user("applicant", password="x"))
+    page = client.get(apply_url)
+    assert page.status_code == 200
+    assert "食品经营许可" in page.content.decode()
+
+
 def test_item_guide_is_printable(client, demo):
     html = client.get(
         reverse("catalog:item_detail", args=[item_code("431127", "食品经营许可")])
