@@ -14,8 +14,15 @@ def _plain_static_storage(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_catalogue_revision(settings):
-    # Tests publish and read back at once, often without committing: read every time.
+    # Tests publish and read back at once, often without committing: read every time. And
+    # a test database restarts the revision counter after every rollback or flush, so a
+    # bundle compiled by an earlier test must not be taken for this test's.
+    from yiciban.catalog.selectors import forget_compiled_bundles
+
     settings.YICIBAN = {**settings.YICIBAN, "CATALOG_RECHECK_SECONDS": 0}
+    forget_compiled_bundles()
+    yield
+    forget_compiled_bundles()
 
 
 @pytest.fixture(autouse=True)
