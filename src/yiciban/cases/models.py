@@ -404,7 +404,7 @@ class Task(models.Model):
         indexes = [
             # the department queue: active tasks of a role, most urgent first
             models.Index(
-                fields=["department", "role", "suspended", "due_on", "id"],
+                fields=["department", "role", "suspended", "due_on", "-green_channel", "id"],
                 condition=Q(state__in=["open", "claimed"]),
                 name="cases_task_queue",
             ),

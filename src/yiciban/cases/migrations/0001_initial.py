@@ -425,7 +425,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='task',
-            index=models.Index(condition=models.Q(('state__in', ['open', 'claimed'])), fields=['department', 'role', 'suspended', 'due_on', 'id'], name='cases_task_queue'),
+            index=models.Index(condition=models.Q(('state__in', ['open', 'claimed'])), fields=['department', 'role', 'suspended', 'due_on', '-green_channel', 'id'], name='cases_task_queue'),
         ),
         migrations.AddIndex(
             model_name='task',
