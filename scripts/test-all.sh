@@ -35,7 +35,11 @@ DATABASE_URL="sqlite:///$YICIBAN_INSTANCE_DIR/test.sqlite3" \
 
 if "$BIN/python" - "$TEST_DATABASE_URL" <<'PY' 2>/dev/null
 import sys, psycopg
-psycopg.connect(sys.argv[1].replace("postgres://", "postgresql://", 1), connect_timeout=3).close()
+from urllib.parse import urlsplit
+# Django creates the test database through the server's maintenance database, so the
+# database named in the URL need not exist: probe the server, not that database.
+url = urlsplit(sys.argv[1].replace("postgres://", "postgresql://", 1))
+psycopg.connect(url._replace(path="/postgres").geturl(), connect_timeout=3).close()
 PY
 then
   echo "== pytest on PostgreSQL ($TEST_DATABASE_URL)"
