@@ -120,6 +120,29 @@ def bump_revision() -> int:
     return CatalogRevision.objects.values_list("number", flat=True).get(pk=1)
 
 
+def _publish_superseding(*, version, previous, effective_from: date, actor) -> None:
+    """Mark an item or bundle version published from `effective_from`; the published
+    versions before it end that day. Called inside the publishing service's transaction."""
+    previous = previous.exclude(pk=version.pk)
+    latest_start = (
+        previous.order_by("-effective_from").values_list("effective_from", flat=True).first()
+    )
+    if latest_start and effective_from < latest_start:
+        raise ValidationFailed.on_field(
+            "effective_from",
+            "before_previous",
+            _("生效日期不能早于上一版本的生效日期 %(d)s") % {"d": latest_start},
+        )
+    previous.filter(Q(effective_until__isnull=True) | Q(effective_until__gt=effective_from)).update(
+        effective_until=effective_from
+    )
+    version.status = VersionStatus.PUBLISHED
+    version.effective_from = effective_from
+    version.published_at = timezone.now()
+    version.published_by = actor if getattr(actor, "pk", None) else None
+    version.save()
+
+
 def _check_transition(current: str, target: str) -> None:
     if target not in VERSION_TRANSITIONS[current]:
         raise Conflict(
@@ -645,26 +668,12 @@ def item_version_publish(
         _raise_problems(
             problems, _("不能发布：%(m)s") % {"m": problems[0].message} if problems else None
         )
-        previous = version.item.versions.filter(status=VersionStatus.PUBLISHED).exclude(
-            pk=version.pk
+        _publish_superseding(
+            version=version,
+            previous=version.item.versions.filter(status=VersionStatus.PUBLISHED),
+            effective_from=effective_from,
+            actor=actor,
         )
-        latest_start = (
-            previous.order_by("-effective_from").values_list("effective_from", flat=True).first()
-        )
-        if latest_start and effective_from < latest_start:
-            raise ValidationFailed.on_field(
-                "effective_from",
-                "before_previous",
-                _("生效日期不能早于上一版本的生效日期 %(d)s") % {"d": latest_start},
-            )
-        previous.filter(
-            Q(effective_until__isnull=True) | Q(effective_until__gt=effective_from)
-        ).update(effective_until=effective_from)
-        version.status = VersionStatus.PUBLISHED
-        version.effective_from = effective_from
-        version.published_at = timezone.now()
-        version.published_by = actor if getattr(actor, "pk", None) else None
-        version.save()
         Item.objects.filter(pk=version.item_id).update(name=version.name)
         record(
             actor=actor,
@@ -908,26 +917,12 @@ def bundle_version_publish(
         _raise_problems(
             problems, _("不能发布：%(m)s") % {"m": problems[0].message} if problems else None
         )
-        previous = version.bundle.versions.filter(status=VersionStatus.PUBLISHED).exclude(
-            pk=version.pk
+        _publish_superseding(
+            version=version,
+            previous=version.bundle.versions.filter(status=VersionStatus.PUBLISHED),
+            effective_from=effective_from,
+            actor=actor,
         )
-        latest_start = (
-            previous.order_by("-effective_from").values_list("effective_from", flat=True).first()
-        )
-        if latest_start and effective_from < latest_start:
-            raise ValidationFailed.on_field(
-                "effective_from",
-                "before_previous",
-                _("生效日期不能早于上一版本的生效日期 %(d)s") % {"d": latest_start},
-            )
-        previous.filter(
-            Q(effective_until__isnull=True) | Q(effective_until__gt=effective_from)
-        ).update(effective_until=effective_from)
-        version.status = VersionStatus.PUBLISHED
-        version.effective_from = effective_from
-        version.published_at = timezone.now()
-        version.published_by = actor if getattr(actor, "pk", None) else None
-        version.save()
         Bundle.objects.filter(pk=version.bundle_id).update(name=version.name)
         record(
             actor=actor,
