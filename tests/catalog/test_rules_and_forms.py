@@ -4,7 +4,7 @@ import pytest
 
 from yiciban.catalog.formschema import check_form, identity_changes, merge_fragments
 from yiciban.catalog.questionnaire import check_answers, check_questionnaire, parse_questions
-from yiciban.catalog.rules import check_rule, holds, rule_variables
+from yiciban.catalog.rules import check_rule, evaluate, holds, rule_variables
 
 
 def rules_of(problems):
@@ -44,6 +44,49 @@ def test_truthiness_follows_json_logic_js():
     assert holds({"var": "x"}, {"x": "0"}) is True  # non-empty string is true
     assert holds({"in": ["a", {"var": "x"}]}, {}) is False  # missing answer
     assert holds({"<": [{"var": "n"}, 5]}, {"n": 3}) is True
+
+
+# What json-logic-js (that is, JavaScript's == and ===) answers; panzi-json-logic alone
+# answers the first and several of the string cases the other way.
+JS_EQUALITY = [
+    ("==", 0, None, False),
+    ("==", None, None, True),
+    ("==", False, None, False),
+    ("==", "", None, False),
+    ("==", "", 0, True),
+    ("==", " ", 0, True),
+    ("==", "0x10", 16, True),
+    ("==", "1e3", 1000, True),
+    ("==", "1_000", 1000, False),
+    ("==", "inf", 0, False),
+    ("==", False, 0, True),
+    ("==", False, "", True),
+    ("==", True, "1", True),
+    ("==", True, "true", False),
+    ("==", [1], 1, True),
+    ("==", [1, 2], "1,2", True),
+    ("==", [], False, True),
+    ("==", [1], [1], False),  # two literals are two objects
+    ("!=", 0, None, True),
+    ("===", 1, 1.0, True),
+    ("===", True, 1, False),
+    ("===", "1", 1, False),
+    ("===", None, None, True),
+    ("!==", True, 1, True),
+]
+
+
+@pytest.mark.parametrize(("operator", "left", "right", "expected"), JS_EQUALITY)
+def test_equality_follows_javascript(operator, left, right, expected):
+    assert evaluate({operator: [left, right]}, {}) is expected
+    assert evaluate({operator: [right, left]}, {}) is expected  # symmetric
+
+
+def test_unanswered_number_question_is_not_zero():
+    rule = {"if": [{"==": [{"var": "employees"}, 0]}, "none", "unknown or some"]}
+    assert evaluate(rule, {}) == "unknown or some"
+    assert evaluate(rule, {"employees": 0}) == "none"
+    assert holds({"==": [{"var": "employees"}, 0]}, {}) is False
 
 
 def test_merge_fragments_narrows_bounds_and_reports_conflicts():

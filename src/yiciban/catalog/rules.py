@@ -8,12 +8,14 @@ elsewhere, or that reads something the applicant never answered, is refused when
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from json_logic import jsonLogic
-from json_logic.builtins import to_bool
+from json_logic.builtins import BUILTINS, to_bool, to_string
 
 # The operators of json-logic-js (jsonlogic.com/operations.html), without `log`, which
 # writes to the console and has no place in a stored rule.
@@ -168,12 +170,92 @@ def _collect(node: Any, found: list[str]) -> None:
         _collect(child, found)
 
 
+# --- loose equality as JavaScript's `==` -------------------------------------------------
+# panzi-json-logic's `==` converts null to 0 (so `0 == null` is true) and "" to NaN (so
+# `"" == 0` is false); JavaScript answers the opposite in both cases, and a rule such as
+# {"==": [{"var": "employees"}, 0]} would then hold for an unanswered question on the server
+# but not in json-logic-js. The two operators below follow ECMA-262 §7.2.15
+# (IsLooselyEqual) and §7.2.16 (IsStrictlyEqual) for JSON values.
+
+_JS_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_JS_RADIX = {"0x": 16, "0o": 8, "0b": 2}
+
+
+def js_number_of_string(text: str) -> float:
+    """ECMA-262 StringToNumber: blank is 0, decimal, 0x/0o/0b, ±Infinity, anything else NaN
+    (no underscores, no "inf", unlike Python's float())."""
+    stripped = text.strip()
+    if not stripped:
+        return 0.0
+    if stripped in ("Infinity", "+Infinity"):
+        return math.inf
+    if stripped == "-Infinity":
+        return -math.inf
+    radix = _JS_RADIX.get(stripped[:2].lower())
+    if radix:
+        try:
+            return float(int(stripped[2:], radix)) if "_" not in stripped else math.nan
+        except ValueError:
+            return math.nan
+    return float(stripped) if _JS_DECIMAL.match(stripped) else math.nan
+
+
+def _js_primitive(value: Any) -> Any:
+    # ToPrimitive of an array is its join(","), of a plain object "[object Object]".
+    return to_string(value) if isinstance(value, list | dict) else value
+
+
+def js_loose_equals(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None  # null == undefined only; never 0, "" or false
+    a_is_object, b_is_object = isinstance(a, list | dict), isinstance(b, list | dict)
+    if a_is_object and b_is_object:
+        return a is b  # two objects are equal only when they are the same object
+    if isinstance(a, bool):
+        a = 1 if a else 0
+    if isinstance(b, bool):
+        b = 1 if b else 0
+    if a_is_object or b_is_object:
+        return js_loose_equals(_js_primitive(a), _js_primitive(b))
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b
+    a = js_number_of_string(a) if isinstance(a, str) else a
+    b = js_number_of_string(b) if isinstance(b, str) else b
+    return a == b  # NaN is unequal to everything, itself included, as in JS
+
+
+def _js_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "string" if isinstance(value, str) else "object"
+
+
+def js_strict_equals(a: Any, b: Any) -> bool:
+    # Python's True == 1 would make {"===": [true, 1]} hold; in JS the types differ.
+    if _js_type(a) != _js_type(b):
+        return False
+    return a is b if isinstance(a, list | dict) else a == b
+
+
+OPERATIONS = {
+    **BUILTINS,
+    "==": lambda data=None, a=None, b=None, *_ignored: js_loose_equals(a, b),
+    "!=": lambda data=None, a=None, b=None, *_ignored: not js_loose_equals(a, b),
+    "===": lambda data=None, a=None, b=None, *_ignored: js_strict_equals(a, b),
+    "!==": lambda data=None, a=None, b=None, *_ignored: not js_strict_equals(a, b),
+}
+
+
 def evaluate(logic: Any, data: dict[str, Any]) -> Any:
-    return jsonLogic(logic, data)
+    return jsonLogic(logic, data, OPERATIONS)
 
 
 def holds(logic: Any, data: dict[str, Any]) -> bool:
     """JsonLogic truthiness of the rule's result ([] and "" and 0 are false, as in JS)."""
     if logic is None:
         return True
-    return to_bool(jsonLogic(logic, data))
+    return to_bool(jsonLogic(logic, data, OPERATIONS))
