@@ -7,9 +7,11 @@ emptied first):
    per transaction (a service writing several), and bulk `ledger_append_many`;
 2. integration time of a batch of N pending entries (indices, tiles, consistency check,
    signed checkpoint: one transaction);
-3. integration delay under sustained load: one thread appends one entry per transaction as
-   fast as it can while an integrator polls like the task worker; the delay of an entry is
-   the time from its append to the commit of the first checkpoint that covers it.
+3. sustained load: batched appends for --sustained-seconds (default 60) while `yiciban
+   worker` (a separate process, the deployed integration path through the task queue)
+   integrates them; reports the append rate, the rate integrated under signed checkpoints
+   within the run, the backlog left, and the integration delay (append commit → first
+   checkpoint covering the entry seen by a reader polling every 10 ms), p50/p99/max.
 
 Run:
   YICIBAN_INSTANCE_DIR=/tmp/bench DATABASE_URL=sqlite:////tmp/bench/ledger.sqlite3 \\
@@ -25,7 +27,6 @@ import os
 import platform
 import statistics
 import sys
-import threading
 import time
 
 
@@ -43,9 +44,14 @@ def reset() -> None:
     from django.db import connection
     from django_tasks_db.models import DBTaskResult
 
+    tables = ("ledger_entry", "ledger_tile", "ledger_checkpoint", "ledger_logstate")
     with connection.cursor() as cursor:
-        for table in ("ledger_entry", "ledger_tile", "ledger_checkpoint", "ledger_logstate"):
-            cursor.execute(f"DELETE FROM {table}")
+        if connection.vendor == "postgresql":
+            # TRUNCATE, not DELETE: no dead rows of the last run left in the indexes.
+            cursor.execute(f"TRUNCATE {', '.join(tables)}")
+        else:
+            for table in tables:
+                cursor.execute(f"DELETE FROM {table}")
     DBTaskResult.objects.all().delete()
 
 
@@ -126,63 +132,147 @@ def bench_integration(n: int) -> None:
         )
 
 
-def bench_delay(seconds: float, poll: float) -> None:
-    from django.db import connection, transaction
+def bench_sustained(seconds: float, per_call: int, rate: float) -> dict:
+    """Appends for `seconds` (ledger_append_many, `per_call` entries per transaction, paced to
+    `rate` entries/s or flat out if 0) while `yiciban worker` — a separate process, as
+    deployed — integrates them through the task queue. An observer process polls the latest
+    checkpoint every 10 ms; an entry's delay is from the commit of its append to the first
+    observation of a checkpoint that covers it (so it includes up to 10 ms of polling). The
+    delay to the checkpoint's signing time (its created_at, just before its commit) is given
+    as a cross-check."""
+    import bisect
+    import subprocess
+
+    from django.conf import settings
 
     from yiciban.ledger.models import Checkpoint, Entry
-    from yiciban.ledger.services import ledger_append, ledger_integrate
+    from yiciban.ledger.services import ledger_append_many, ledger_integrate
 
     reset()
-    ledger_integrate()
-    stop = threading.Event()
-    stamps: dict[int, float] = {}  # seq → time.time() at commit
-    covered: list[tuple[int, float]] = []  # (checkpoint size, time.time() at commit)
-
-    def appender() -> None:
-        i = 0
-        try:
-            while not stop.is_set():
-                with transaction.atomic():
-                    pending = ledger_append(kind="case.event", producer="cases", payload=payload(i))
-                stamps[pending.seq] = time.time()
-                i += 1
-        finally:
-            connection.close()
-
-    def integrator() -> None:
-        try:
-            while not stop.is_set():
-                result = ledger_integrate()
-                if result.integrated:
-                    covered.append((result.size_after, time.time()))
-                time.sleep(poll)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=appender), threading.Thread(target=integrator)]
-    for thread in threads:
-        thread.start()
-    time.sleep(seconds)
-    stop.set()
-    for thread in threads:
-        thread.join()
-    indices = dict(Entry.objects.filter(index__isnull=False).values_list("seq", "index"))
-    delays = []
-    position = 0
-    for seq, index in sorted(indices.items(), key=lambda item: item[1]):
-        while covered[position][0] <= index:
-            position += 1
-        if seq in stamps:
-            delays.append(covered[position][1] - stamps[seq])
-    delays.sort()
-    p50 = statistics.median(delays)
-    p99 = delays[int(len(delays) * 0.99) - 1]
-    print(
-        f"  sustained {len(stamps) / seconds:,.0f} appends/s (1 per transaction) with an "
-        f"integrator polling every {poll * 1000:.0f} ms: {Checkpoint.objects.count() - 1} "
-        f"checkpoints; delay p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
-        f"max {delays[-1] * 1000:.0f} ms"
+    ledger_integrate()  # the empty tree's checkpoint
+    pool = [
+        {"kind": "case.event", "producer": "cases", "payload": payload(i)} for i in range(20_000)
+    ]
+    log_path = os.path.join(settings.INSTANCE_DIR, "ledger-bench-worker.log")
+    log = open(log_path, "w")  # noqa: SIM115 — closed below, after the worker
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "yiciban.cli", "worker", "--interval", "0.2"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
+    # The observer is its own process: a thread here would wait for the GIL behind the
+    # appender and see checkpoints late.
+    observed_path = os.path.join(settings.INSTANCE_DIR, "ledger-bench-observed.txt")
+    observer = subprocess.Popen([sys.executable, __file__, "--observe", observed_path])
+    deadline = time.time() + 180  # both start Django first: seconds on a loaded machine
+    while time.time() < deadline and not (
+        os.path.exists(observed_path)
+        and _read_observed(observed_path)
+        and "Starting worker" in open(log_path).read()  # noqa: SIM115
+    ):
+        time.sleep(0.1)
+    time.sleep(0.5)
+    batches: list[tuple[list[int], float]] = []  # (seqs, commit time)
+    appended = 0
+    started = time.time()
+    try:
+        while (now := time.time()) < started + seconds:
+            if rate and appended > (now - started) * rate:
+                time.sleep(0.001)
+                continue
+            offset = appended % len(pool)
+            chunk = pool[offset : offset + per_call]
+            pending = ledger_append_many(entries=chunk)  # one transaction, commits here
+            batches.append(([p.seq for p in pending], time.time()))
+            appended += len(pending)
+        append_seconds = time.time() - started
+        deadline = time.time() + 60
+        while _last_observed(observed_path)[0] < appended and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        observer.terminate()
+        observer.wait(timeout=30)
+        worker.terminate()
+        worker.wait(timeout=30)
+        log.close()
+    observed = _read_observed(observed_path)
+    at_end = max((size for size, at in observed if at <= started + append_seconds), default=0)
+    drain = observed[-1][1] - started - append_seconds
+    if observed[-1][0] < appended:
+        raise RuntimeError(f"worker integrated {observed[-1][0]} of {appended}: see {log_path}")
+    index_of = dict(Entry.objects.values_list("seq", "index").iterator(chunk_size=50_000))
+    signed = [
+        (size, at.timestamp())
+        for size, at in Checkpoint.objects.order_by("id").values_list("size", "created_at")
+    ]
+    sizes = [size for size, _ in observed]
+    signed_sizes = [size for size, _ in signed]
+    delays, signed_delays = [], []
+    for seqs, committed in batches:
+        for seq in seqs:
+            position = bisect.bisect_right(sizes, index_of[seq])
+            delays.append(observed[position][1] - committed)
+            position = bisect.bisect_right(signed_sizes, index_of[seq])
+            signed_delays.append(signed[position][1] - committed)
+    signed_delays.sort()
+    if os.environ.get("LEDGER_BENCH_DEBUG"):
+        print("observed", [(size, round(at - started, 2)) for size, at in observed])
+        print(
+            "batches",
+            [(seqs[0], index_of[seqs[0]], round(at - started, 2)) for seqs, at in batches[::20]],
+        )
+    delays.sort()
+    result = {
+        "seconds": append_seconds,
+        "appended": appended,
+        "append_rate": appended / append_seconds,
+        "integrated_during_run": at_end,
+        "integrated_rate": at_end / append_seconds,
+        "drain_seconds": drain,
+        "checkpoints": Checkpoint.objects.count() - 1,
+        "p50": statistics.median(delays),
+        "p99": delays[int(len(delays) * 0.99) - 1],
+        "max": delays[-1],
+        "signed_p99": signed_delays[int(len(signed_delays) * 0.99) - 1],
+    }
+    print(
+        f"  sustained {append_seconds:.0f} s, ledger_append_many of {per_call} per transaction"
+        f"{f' paced to {rate:,.0f}/s' if rate else ' flat out'}, `yiciban worker` integrating: "
+        f"appended {appended:,} = {result['append_rate']:,.0f}/s; integrated under signed "
+        f"checkpoints by the end {at_end:,} = {result['integrated_rate']:,.0f}/s "
+        f"(backlog {appended - at_end:,}, drained {drain:.2f} s later); "
+        f"{result['checkpoints']} checkpoints; append commit → covered by a checkpoint: "
+        f"p50 {result['p50'] * 1000:.0f} ms, p99 {result['p99'] * 1000:.0f} ms, "
+        f"max {result['max'] * 1000:.0f} ms (to the signing time: p99 "
+        f"{result['signed_p99'] * 1000:.0f} ms)",
+        flush=True,
+    )
+    return result
+
+
+def observe(path: str) -> None:
+    """Poll the latest checkpoint every 10 ms; write "size time" whenever it grows."""
+    from yiciban.ledger.models import Checkpoint
+
+    last = -1
+    with open(path, "w") as out:
+        while True:
+            size = Checkpoint.objects.order_by("-id").values_list("size", flat=True).first()
+            if size is not None and size > last:
+                out.write(f"{size} {time.time()}\n")
+                out.flush()
+                last = size
+            time.sleep(0.01)
+
+
+def _read_observed(path: str) -> list[tuple[int, float]]:
+    with open(path) as lines:
+        return [(int(size), float(at)) for size, at in (line.split() for line in lines)]
+
+
+def _last_observed(path: str) -> tuple[int, float]:
+    observed = _read_observed(path)
+    return observed[-1] if observed else (0, 0.0)
 
 
 def describe(connection) -> str:
@@ -201,16 +291,27 @@ def describe(connection) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=10_000)
-    parser.add_argument("--delay-seconds", type=float, default=10.0)
-    parser.add_argument("--poll", type=float, default=0.2, help="integrator polling interval")
+    parser.add_argument("--sustained-seconds", type=float, default=60.0)
+    parser.add_argument("--per-call", type=int, default=500, help="entries per transaction")
+    parser.add_argument("--rate", type=float, default=0, help="pace appends (0: flat out)")
+    parser.add_argument("--only-sustained", action="store_true")
+    parser.add_argument("--observe", help=argparse.SUPPRESS)  # the observer process
     args = parser.parse_args()
+    if args.observe:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiciban.settings")
+        import django
+
+        django.setup()
+        observe(args.observe)
+        return 0
     setup()
     from django.db import connection
 
-    print(f"ledger_append on {describe(connection)}")
-    bench_appends(args.entries)
-    bench_integration(args.entries)
-    bench_delay(args.delay_seconds, args.poll)
+    print(f"ledger_append on {describe(connection)}", flush=True)
+    if not args.only_sustained:
+        bench_appends(args.entries)
+        bench_integration(args.entries)
+    bench_sustained(args.sustained_seconds, args.per_call, args.rate)
     reset()
     return 0
 

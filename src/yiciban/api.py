@@ -125,16 +125,19 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from yiciban.accounts.api import router as accounts_router
     from yiciban.archive.api import router as archive_router
+    from yiciban.cases import api as cases_api
     from yiciban.cases.api import router as cases_router
     from yiciban.catalog.api import router as catalog_router
     from yiciban.core.api import router as reference_router
     from yiciban.hotline.api import georeport_router
     from yiciban.hotline.api import router as hotline_router
+    from yiciban.housing.api import router as housing_router
     from yiciban.ledger.api import router as ledger_router
     from yiciban.licences.api import router as licences_router
     from yiciban.notifications.api import router as notifications_router
     from yiciban.openness.api import router as openness_router
     from yiciban.org.api import router as org_router
+    from yiciban.sharing.api import router as sharing_router
 
     api.add_router("/v1/reference", reference_router)
     api.add_router("/v1/org", org_router)
@@ -146,6 +149,9 @@ def _register_routers() -> None:
     api.add_router("/v1/ledger", ledger_router)
     api.add_router("/v1/notifications", notifications_router)
     api.add_router("/v1/openness", openness_router)
+    # sharing and housing use the case engine's API tokens: attached here, not imported there
+    api.add_router("/v1/sharing", sharing_router, auth=cases_api.AUTH)
+    api.add_router("/v1/housing", housing_router, auth=cases_api.AUTH)
     api.add_router("/v1", hotline_router)  # /v1/knowledge, /v1/tickets
     api.add_router("/georeport/v2", georeport_router)  # Open311 GeoReport v2
 

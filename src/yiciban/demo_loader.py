@@ -20,11 +20,13 @@ DEMO_MODULES = [
     "yiciban.org.demo",
     "yiciban.accounts.demo",
     "yiciban.catalog.demo",
+    "yiciban.sharing.demo",
     "yiciban.licences.demo",
     "yiciban.archive.demo",
     "yiciban.cases.demo",
     "yiciban.openness.demo",
     "yiciban.hotline.demo",
+    "yiciban.housing.demo",
 ]
 
 

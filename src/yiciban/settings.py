@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     # layer 3
     "yiciban.accounts",
     "yiciban.catalog",
+    "yiciban.sharing",
     # layer 4
     "yiciban.archive",
     "yiciban.licences",
@@ -73,8 +74,10 @@ INSTALLED_APPS = [
     # layer 6 (practices)
     "yiciban.openness",
     "yiciban.hotline",
+    "yiciban.housing",
     # layer 7 (faces)
     "yiciban.web",
+    "yiciban.wiring.WiringConfig",  # registers layer-4 apps in the case engine's hooks
 ]
 
 MIDDLEWARE = [
@@ -221,3 +224,5 @@ YICIBAN_OUTBOX_MAX_ATTEMPTS = env.int("YICIBAN_OUTBOX_MAX_ATTEMPTS", default=6)
 YICIBAN_OUTBOX_RETRY_BASE_SECONDS = env.int("YICIBAN_OUTBOX_RETRY_BASE_SECONDS", default=60)
 # Absolute base for links in SMS and e-mail (e.g. https://zwfw.example.gov.cn)
 YICIBAN_PUBLIC_URL = env.str("YICIBAN_PUBLIC_URL", default="")
+# E-licence signature algorithm per issuing department: "<department USCC or *>=SM2,…"
+YICIBAN_LICENCE_KEY_ALGORITHMS = env.dict("YICIBAN_LICENCE_KEY_ALGORITHMS", default={})

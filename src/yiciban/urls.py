@@ -20,6 +20,8 @@ urlpatterns = [
     path(".well-known/jwks.json", licence_views.jwks, name="jwks"),
     path("licences/", include("yiciban.licences.urls")),
     path("archive/", include("yiciban.archive.urls")),
+    path("sharing/", include("yiciban.sharing.urls")),
+    path("housing/", include("yiciban.housing.urls")),
     path("cases/", include("yiciban.cases.urls")),
     path("", include("yiciban.web.urls")),
 ]

@@ -217,6 +217,24 @@ def test_a_truncated_log_below_the_signed_size_is_refused():
     assert caught.value.code == "rollback"
 
 
+def test_a_replayed_older_checkpoint_is_refused_and_found_by_the_audit():
+    _append(10)
+    ledger_integrate()
+    _append(10, start=10)
+    ledger_integrate()
+    older = Checkpoint.objects.order_by("id").filter(size=10).get()
+    # Someone puts an old, genuinely signed checkpoint back on top (a rolled-back checkpoint).
+    Checkpoint.objects.create(size=older.size, root_hash=older.root_hash, note=older.note)
+    _append(1, start=20)
+    with pytest.raises(LedgerRefused) as caught:
+        ledger_integrate()
+    assert caught.value.code == "rollback"
+    assert "size 10" in caught.value.message
+    assert LogState.objects.get().size == 20  # nothing integrated
+    report = audit_log()
+    assert report.divergence.what == "checkpoint_rollback"
+
+
 def test_a_forged_previous_checkpoint_is_refused():
     _append(3)
     ledger_integrate()

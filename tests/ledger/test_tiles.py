@@ -151,3 +151,44 @@ def test_tile_proofs_verify_for_random_sizes(big_store, data):
 def test_reading_a_node_beyond_the_tiles_fails(big_store):
     with pytest.raises(tiles.TileError):
         tiles.node_hashes_from_tiles([(0, BIG)], big_store.fetch)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_pyramid_proofs_match_the_reference_for_random_sizes(big_store, data):
+    # What the proof selectors use: each tile's pyramid of complete nodes, served for any
+    # tree size whose tiles are no wider than the stored ones.
+    size = data.draw(st.integers(min_value=1, max_value=BIG))
+    index = data.draw(st.integers(min_value=0, max_value=size - 1))
+    first = data.draw(st.integers(min_value=1, max_value=size))
+
+    def pyramids(keys):
+        return {key: tiles.pyramid(data) for key, data in big_store.fetch(keys).items()}
+
+    root = _reference_root(size)
+    (found_root,), _ = tiles.range_hashes([(0, size)], pyramids, pyramids=True)
+    assert found_root == root
+    proof, known = tiles.range_hashes(
+        merkle.inclusion_ranges(index, size), pyramids, extra=[(0, index)], pyramids=True
+    )
+    assert known[(0, index)] == LEAF_HASHES[index]
+    assert proof == merkle_reference_path(index, size)
+    merkle.verify_inclusion(index, size, LEAF_HASHES[index], proof, root)
+    consistency, _ = tiles.range_hashes(
+        merkle.consistency_ranges(first, size), pyramids, pyramids=True
+    )
+    merkle.verify_consistency(first, size, _reference_root(first), root, consistency)
+
+
+def merkle_reference_path(index, size, lo=0):
+    """RFC 6962 PATH(m, D[lo:lo+size]) computed recursively from the leaf hashes (no tiles)."""
+    if size == 1:
+        return []
+    k = merkle.split_point(size)
+    if index < k:
+        return [*merkle_reference_path(index, k, lo), _range_root(lo + k, lo + size)]
+    return [*merkle_reference_path(index - k, size - k, lo + k), _range_root(lo, lo + k)]
+
+
+def _range_root(lo, hi):
+    return merkle.root_from_leaves(LEAF_HASHES[lo:hi])

@@ -1,9 +1,13 @@
 """Every write on archives: open (implicitly), add a document, check a document at the
-counter, file a record, expect a record, and manage sharing rules."""
+counter, file a record, expect a record, and manage sharing rules. Adding a document,
+checking one and filing a record also append a ledger entry (archive and record ids, kind,
+department, dates and digests — never the content or personal data in clear)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Sequence
 from typing import IO, Any
 
@@ -15,6 +19,7 @@ from yiciban.accounts.models import Enterprise, Person
 from yiciban.core import audit, documents
 from yiciban.core.deadlines import Clock
 from yiciban.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
+from yiciban.ledger.services import ledger_append
 from yiciban.org.models import Department, DepartmentKind, Role
 from yiciban.org.selectors import has_role, is_platform_admin
 
@@ -35,6 +40,38 @@ SUMMARY_MAX = 300
 LINK_TYPES = frozenset({"case", "licence", "record", "document"})
 # Roles that record events for their department.
 RECORDING_ROLES = (Role.REVIEWER, Role.APPROVER, Role.INSPECTOR, Role.DEPARTMENT_ADMIN)
+
+
+def _ledger_document(action: str, item: ArchiveDocument) -> None:
+    ledger_append(
+        kind=f"archive.{action}",
+        producer=item.source_department.uscc if item.source_department_id else "archive",
+        payload={
+            "archive": item.archive_id,
+            "document": item.pk,
+            "sha256": item.sha256,
+            "origin": item.origin,
+            "material_kind": item.material_kind,
+        },
+    )
+
+
+def _ledger_record(record: ArchiveRecord) -> None:
+    content = {"summary": record.summary, "payload": record.payload, "links": record.links}
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    ledger_append(
+        kind="archive.record",
+        producer=record.department.uscc,
+        payload={
+            "archive": record.archive_id,
+            "record": record.pk,
+            "kind": record.kind,
+            "event_date": record.event_date.isoformat(),
+            "recorded_on": record.recorded_on.isoformat(),
+            "late": record.late,
+            "content_sha256": hashlib.sha256(canonical.encode()).hexdigest(),
+        },
+    )
 
 
 def _is_department_staff(actor, department: Department) -> bool:
@@ -125,6 +162,7 @@ def archive_document_add(
             raise Conflict(
                 _("档案中已有相同内容的材料"), code="archive_document_duplicate"
             ) from None
+        _ledger_document("document_add", item)
         audit.record(
             actor=actor,
             action="archive.archive_document_add",
@@ -178,6 +216,7 @@ def archive_document_check(*, actor, item: ArchiveDocument) -> ArchiveDocument:
         locked.checked_by = actor
         locked.checked_at = timezone.now()
         locked.save(update_fields=["origin", "checked_by", "checked_at"])
+        _ledger_document("document_check", locked)
         audit.record(
             actor=actor,
             action="archive.archive_document_check",
@@ -273,6 +312,7 @@ def archive_record_add(
         if expectation is not None:
             expectation.fulfilled_by = record
             expectation.save(update_fields=["fulfilled_by"])
+        _ledger_record(record)
         audit.record(
             actor=actor,
             action="archive.archive_record_add",

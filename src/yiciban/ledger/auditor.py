@@ -8,14 +8,17 @@ its root. Entries are read in chunks, so memory stays small for any log size."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from django.db import connection
 
 from yiciban.core import keys
 
 from . import conf, merkle, note, tiles
 from .canonical import CanonicalError, canonical_bytes
-from .models import Checkpoint, Entry, LogState, Tile, entry_document, format_time
+from .models import Checkpoint, Entry, LogState, Tile, entry_leaf, entry_time_sql, sqlite_entry_time
 
 CHUNK_TILES = 64  # level-0 tiles (of 256 entries) read per query
 
@@ -77,33 +80,19 @@ def _audit(report: AuditReport, progress) -> None:
     per_chunk = CHUNK_TILES * tiles.TILE_WIDTH
     for chunk_start in range(0, size, per_chunk):
         chunk_end = min(size, chunk_start + per_chunk)
-        rows = (
-            Entry.objects.filter(index__gte=chunk_start, index__lt=chunk_end)
-            .order_by("index")
-            .values_list("index", "kind", "producer", "appended_at", "payload_sha256", "payload")
-        )
         builder.load_level0(chunk_start, chunk_end)
         expected = chunk_start
-        for index, kind, producer, at, digest, payload in rows.iterator(chunk_size=2000):
+        for index, kind, producer, time, digest, payload in _entry_rows(chunk_start, chunk_end):
             if index != expected:
                 raise _fail(expected, "entry_missing", f"no entry row has index {expected}")
-            try:
-                payload_digest = hashlib.sha256(canonical_bytes(payload)).hexdigest()
-            except CanonicalError as exc:
-                raise _fail(
-                    index, "payload_hash", f"stored payload is not canonical: {exc}"
-                ) from exc
+            payload_digest = _payload_digest(index, payload, digest)
             if payload_digest != digest:
                 raise _fail(
                     index,
                     "payload_hash",
                     f"SHA-256 of the stored payload is {payload_digest}, the entry says {digest}",
                 )
-            leaf = canonical_bytes(
-                entry_document(
-                    kind=kind, producer=producer, time=format_time(at), payload_sha256=digest
-                )
-            )
+            leaf = entry_leaf(kind=kind, producer=producer, time=time, payload_sha256=digest)
             value = merkle.leaf_hash(leaf)
             builder.add(0, index, value)
             frontier.push(value)
@@ -133,6 +122,40 @@ def _audit(report: AuditReport, progress) -> None:
         )
     if size == 0 and checkpoint_roots.get(0, (None, merkle.EMPTY_ROOT))[1] != merkle.EMPTY_ROOT:
         raise _fail(None, "checkpoint_root", "the empty tree's checkpoint has a wrong root")
+
+
+def _entry_rows(start: int, end: int) -> list[tuple[int, str, str, str, str, str]]:
+    """(index, kind, producer, time, payload_sha256, payload text) for indices [start, end),
+    in index order, without the ORM's per-row conversions (the time already in the entry's
+    format, the payload as the stored JSON text)."""
+    table = connection.ops.quote_name(Entry._meta.db_table)
+    vendor = connection.vendor
+    payload_sql = "payload::text" if vendor == "postgresql" else "CAST(payload AS TEXT)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT log_index, kind, producer, {entry_time_sql(vendor)}, payload_sha256, "
+            f"{payload_sql} FROM {table} WHERE log_index >= %s AND log_index < %s "
+            f"ORDER BY log_index",
+            [start, end],
+        )
+        rows = cursor.fetchall()
+    if vendor == "postgresql":
+        return rows
+    return [(i, k, p, sqlite_entry_time(t), d, j) for i, k, p, t, d, j in rows]
+
+
+def _payload_digest(index: int, text: str, expected: str) -> str:
+    """SHA-256 of the canonical JSON of a stored payload. The stored text is normally the
+    canonical JSON itself (SQLite keeps what was inserted): if it hashes to the entry's
+    digest it is those bytes. Otherwise (jsonb reformats; or a row was altered) parse and
+    canonicalise."""
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    if digest == expected:
+        return digest
+    try:
+        return hashlib.sha256(canonical_bytes(json.loads(text))).hexdigest()
+    except (ValueError, CanonicalError) as exc:
+        raise _fail(index, "payload_hash", f"stored payload is not canonical: {exc}") from exc
 
 
 def _verified_checkpoints(report: AuditReport, size: int) -> dict[int, tuple[int, bytes]]:

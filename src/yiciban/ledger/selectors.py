@@ -4,6 +4,7 @@ anyone), except entry payloads, which only `entry_by_seq` returns to other apps.
 from __future__ import annotations
 
 import struct
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -14,7 +15,7 @@ from yiciban.core import keys
 from yiciban.core.errors import NotFound, ValidationFailed
 
 from . import conf, merkle, note, tiles
-from .models import Checkpoint, Entry, Tile
+from .models import Checkpoint, Entry, LogState, Tile
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,82 @@ def fetch_tiles(wanted: Iterable[tiles.TileKey]) -> dict[tiles.TileKey, bytes]:
         return {(level, index): bytes(data) for level, index, data in cursor.fetchall()}
 
 
+class _TreeCache:
+    """Tree hashes kept in process memory for proofs. A tile only ever grows and a complete
+    node never changes, so a stored tile of width W — and every node computed from it (its
+    pyramid, tiles.pyramid) — stays right for every later tree size. The cache belongs to one
+    log: it starts afresh when the log state's epoch changes (a recreated or restored log).
+    Bounded: the oldest tiles go first (upper-level tiles are few and stay hot anyway)."""
+
+    MAX_TILES = 4096  # ≈ 4096 × 16 KB of hashes and nodes = 64 MB at most
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.epoch: str | None = None
+        self.pyramids: dict[tiles.TileKey, list[list[bytes]]] = {}
+
+    def reader(self, size: int, epoch: str | None) -> tiles.PyramidFetch:
+        """A pyramid fetch for proofs in the tree of `size` leaves: cached tiles that are wide
+        enough, the others read (one query) and cached."""
+        with self.lock:
+            if epoch != self.epoch:
+                self.epoch, self.pyramids = epoch, {}
+
+        def fetch(keys: Iterable[tiles.TileKey]) -> dict[tiles.TileKey, list[list[bytes]]]:
+            found, missing = {}, []
+            for key in keys:
+                levels = self.pyramids.get(key)
+                if levels is not None and len(levels[0]) >= tiles.tile_width(*key, size):
+                    found[key] = levels
+                else:
+                    missing.append(key)
+            if missing:
+                fresh = {key: tiles.pyramid(data) for key, data in fetch_tiles(missing).items()}
+                found.update(fresh)
+                if epoch is not None:
+                    self._keep(fresh, epoch)
+            return found
+
+        return fetch
+
+    def _keep(self, fresh: dict, epoch: str) -> None:
+        with self.lock:
+            if epoch != self.epoch:
+                return
+            for key, levels in fresh.items():
+                known = self.pyramids.get(key)
+                if known is None or len(known[0]) < len(levels[0]):
+                    self.pyramids[key] = levels
+            while len(self.pyramids) > self.MAX_TILES:
+                del self.pyramids[next(iter(self.pyramids))]
+
+    def forget(self) -> None:
+        with self.lock:
+            self.epoch, self.pyramids = None, {}
+
+
+_tree_cache = _TreeCache()
+
+
+def forget_cached_tiles() -> None:
+    """Drop the process's cached tree hashes (never needed for correctness; for benchmarks
+    that want cold reads)."""
+    _tree_cache.forget()
+
+
+def _published() -> tuple[int, str | None]:
+    """(size of the latest signed checkpoint, the log's epoch) in one query."""
+    checkpoint = connection.ops.quote_name(Checkpoint._meta.db_table)
+    state = connection.ops.quote_name(LogState._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.size, s.epoch FROM {checkpoint} c LEFT JOIN {state} s ON s.id = 1 "
+            f"ORDER BY c.id DESC LIMIT 1"
+        )
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else (0, None)
+
+
 def latest_checkpoint() -> Checkpoint | None:
     return Checkpoint.objects.order_by("-id").first()
 
@@ -67,8 +144,7 @@ def checkpoint_note() -> str:
 
 def published_size() -> int:
     """The tree size of the latest signed checkpoint: what proofs and tiles may cover."""
-    size = Checkpoint.objects.order_by("-id").values_list("size", flat=True).first()
-    return size or 0
+    return _published()[0]
 
 
 def verifier_keys() -> list[str]:
@@ -97,7 +173,7 @@ def entry_by_seq(seq: int) -> Entry:
 
 
 def inclusion_proof(*, index: int, tree_size: int | None = None) -> InclusionProof:
-    size = published_size()
+    size, epoch = _published()
     if tree_size is None:
         tree_size = size
     if tree_size > size:
@@ -112,7 +188,10 @@ def inclusion_proof(*, index: int, tree_size: int | None = None) -> InclusionPro
         )
     leaf_node = (0, index)
     hashes, known = tiles.range_hashes(
-        merkle.inclusion_ranges(index, tree_size), fetch_tiles, extra=[leaf_node]
+        merkle.inclusion_ranges(index, tree_size),
+        _tree_cache.reader(tree_size, epoch),
+        extra=[leaf_node],
+        pyramids=True,
     )
     return InclusionProof(
         index=index, tree_size=tree_size, leaf_hash=known[leaf_node], hashes=hashes
@@ -120,7 +199,7 @@ def inclusion_proof(*, index: int, tree_size: int | None = None) -> InclusionPro
 
 
 def consistency_proof(*, first: int, second: int | None = None) -> ConsistencyProof:
-    size = published_size()
+    size, epoch = _published()
     if second is None:
         second = size
     if second > size:
@@ -133,7 +212,9 @@ def consistency_proof(*, first: int, second: int | None = None) -> ConsistencyPr
         raise ValidationFailed.on_field(
             "first", "range", _("first 必须在 1 与 second（%(second)d）之间") % {"second": second}
         )
-    hashes, _known = tiles.range_hashes(merkle.consistency_ranges(first, second), fetch_tiles)
+    hashes, _known = tiles.range_hashes(
+        merkle.consistency_ranges(first, second), _tree_cache.reader(second, epoch), pyramids=True
+    )
     return ConsistencyProof(first=first, second=second, hashes=hashes)
 
 
@@ -141,7 +222,8 @@ def root_at(size: int) -> bytes:
     """Root hash of the tree at any published size, from the tiles."""
     if size == 0:
         return merkle.EMPTY_ROOT
-    return tiles.range_hashes([(0, size)], fetch_tiles)[0][0]
+    _size, epoch = _published()
+    return tiles.range_hashes([(0, size)], _tree_cache.reader(size, epoch), pyramids=True)[0][0]
 
 
 def tile_data(level: int, index: int, width: int | None) -> bytes | None:

@@ -24,7 +24,16 @@ from yiciban.core.errors import FieldError, ValidationFailed
 
 from . import conf, merkle, note, tiles
 from .canonical import CanonicalError, canonical_bytes
-from .models import Checkpoint, Entry, LedgerAlarm, LogState, entry_document, format_time
+from .models import (
+    Checkpoint,
+    Entry,
+    LedgerAlarm,
+    LogState,
+    entry_leaf,
+    entry_time_sql,
+    format_time,
+    sqlite_entry_time,
+)
 from .selectors import fetch_tiles
 
 logger = logging.getLogger(__name__)
@@ -47,13 +56,11 @@ class PendingEntry:
     payload_sha256: str
 
     def leaf(self) -> bytes:
-        return canonical_bytes(
-            entry_document(
-                kind=self.kind,
-                producer=self.producer,
-                time=self.time,
-                payload_sha256=self.payload_sha256,
-            )
+        return entry_leaf(
+            kind=self.kind,
+            producer=self.producer,
+            time=self.time,
+            payload_sha256=self.payload_sha256,
         )
 
 
@@ -121,25 +128,19 @@ def _append(items: list[Mapping], *, prefixed: bool) -> list[PendingEntry]:
     ]
 
 
-INSERT_CHUNK = 1000  # rows per INSERT statement (SQLite allows 32766 parameters)
-_INSERT_PREFIX: dict[str, str] = {}  # by database vendor
+INSERT_CHUNK = 1000  # rows per INSERT statement on SQLite (it allows 32766 parameters)
 
 
 def _insert_entries(now, rows: list[tuple[str, str, str, bytes]]) -> list[int]:
     """INSERT … RETURNING seq. This is the hot path of every recorded write, and the ORM's
     insert machinery costs several times the statement itself; the payload column receives
-    the canonical JSON text we already have (valid JSON for both SQLite and jsonb)."""
-    ops = connection.ops
-    prefix = _INSERT_PREFIX.get(connection.vendor)
-    if prefix is None:
-        columns = ", ".join(
-            ops.quote_name(Entry._meta.get_field(name).column)
-            for name in ("kind", "producer", "appended_at", "payload_sha256", "payload")
-        )
-        prefix = _INSERT_PREFIX[connection.vendor] = (
-            f"INSERT INTO {ops.quote_name(Entry._meta.db_table)} ({columns}) VALUES "
-        )
-    appended_at = ops.adapt_datetimefield_value(now)
+    the canonical JSON text we already have (valid JSON for both SQLite and jsonb). On
+    PostgreSQL the rows go in with COPY (nothing for the driver to split and quote per row)."""
+    table = connection.ops.quote_name(Entry._meta.db_table)
+    columns = "kind, producer, appended_at, payload_sha256, payload"
+    if connection.vendor == "postgresql":
+        return _copy_entries(table, columns, now, rows)
+    appended_at = connection.ops.adapt_datetimefield_value(now)
     seqs: list[int] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), INSERT_CHUNK):
@@ -148,9 +149,37 @@ def _insert_entries(now, rows: list[tuple[str, str, str, bytes]]) -> list[int]:
             for kind, producer, digest, canonical in chunk:
                 params += (kind, producer, appended_at, digest, canonical.decode())
             values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
-            cursor.execute(f"{prefix}{values} RETURNING seq", params)
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING seq", params)
             seqs.extend(seq for (seq,) in cursor.fetchall())
     return seqs
+
+
+def _copy_entries(table: str, columns: str, now, rows) -> list[int]:
+    """PostgreSQL: take the seqs from the sequence in one query, then COPY the rows as one
+    text-format buffer. The values need no quoting beyond backslashes: kind is [a-z0-9_.],
+    producer is printable, the digest is hex and canonical JSON escapes every control
+    character, so no tab, newline or carriage return can occur in them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'seq')) FROM generate_series(1, %s)",
+            [Entry._meta.db_table, len(rows)],
+        )
+        # One session's nextval calls only grow: sorted, they follow the rows in order.
+        seqs = sorted(seq for (seq,) in cursor.fetchall())
+        appended_at = now.isoformat()
+        buffer = "".join(
+            f"{seq}\t{kind}\t{_copy_text(producer)}\t{appended_at}\t{digest}\t"
+            f"{_copy_text(canonical.decode())}\n"
+            for seq, (kind, producer, digest, canonical) in zip(seqs, rows, strict=True)
+        )
+        with cursor.cursor.copy(f"COPY {table} (seq, {columns}) FROM STDIN") as copy:
+            copy.write(buffer)
+    return seqs
+
+
+def _copy_text(value: str) -> str:
+    """A value in COPY's text format, given it holds no tab, newline or carriage return."""
+    return value.replace("\\", "\\\\")
 
 
 def _check_names(kind: object, producer: object, prefix: str) -> None:
@@ -231,21 +260,13 @@ def _integrate_batch(batch_size: int) -> tuple[int, int, bool]:
         state = LogState.objects.select_for_update().get(pk=1)
         last = Checkpoint.objects.order_by("-id").first()
         old_size = state.size
-        pending = list(
-            Entry.objects.filter(index__isnull=True)
-            .order_by("seq")
-            .values_list("seq", "kind", "producer", "appended_at", "payload_sha256")[:batch_size]
-        )
+        pending = _pending_entries(batch_size)
         if not pending and last is not None and last.size == old_size:
             return old_size, old_size, False
 
         leaf_hashes = [
             merkle.leaf_hash(
-                canonical_bytes(
-                    entry_document(
-                        kind=kind, producer=producer, time=format_time(at), payload_sha256=digest
-                    )
-                )
+                entry_leaf(kind=kind, producer=producer, time=at, payload_sha256=digest)
             )
             for _seq, kind, producer, at, digest in pending
         ]
@@ -312,6 +333,14 @@ def _check_extends(last, old_size, new_size, new_root, reader, origin) -> None:
         "checkpoint_root": previous.root_hash.hex(),
         "new_root": new_root.hex(),
     }
+    if previous.size != old_size:
+        # A replayed older checkpoint, or a log state restored from another time: either way
+        # the stored tree is not the one last signed.
+        raise LedgerRefused(
+            LedgerAlarm.Code.ROLLBACK,
+            f"the last signed checkpoint has size {previous.size}, the log state {old_size}",
+            detail,
+        )
     if new_size < previous.size:
         raise LedgerRefused(
             LedgerAlarm.Code.ROLLBACK,
@@ -337,20 +366,48 @@ def _check_extends(last, old_size, new_size, new_root, reader, origin) -> None:
         ) from exc
 
 
+def _pending_entries(limit: int) -> list[tuple[int, str, str, str, str]]:
+    """(seq, kind, producer, time, payload_sha256) of the first `limit` pending entries in
+    append order; `time` already in the entry's format (§2.1 of docs/ledger.md)."""
+    table = connection.ops.quote_name(Entry._meta.db_table)
+    vendor = connection.vendor
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT seq, kind, producer, {entry_time_sql(vendor)}, payload_sha256 FROM {table} "
+            f"WHERE log_index IS NULL ORDER BY seq LIMIT %s",
+            [limit],
+        )
+        rows = cursor.fetchall()
+    if vendor == "postgresql":
+        return rows
+    return [
+        (seq, kind, producer, sqlite_entry_time(at), digest)
+        for seq, kind, producer, at, digest in rows
+    ]
+
+
 def _assign_indices(seqs: list[int], first_index: int) -> None:
     """Give `seqs` (ascending) the indices first_index, first_index + 1, … in one statement.
     Exactly the rows read are numbered: on PostgreSQL an append with a smaller seq may commit
-    meanwhile; it waits for the next batch."""
-    table = Entry._meta.db_table
-    placeholders = ", ".join(["%s"] * len(seqs))
-    sql = (
-        f"UPDATE {table} SET log_index = numbered.position + %s "
-        f"FROM (SELECT seq AS numbered_seq, row_number() OVER (ORDER BY seq) - 1 AS position "
-        f"FROM {table} WHERE seq IN ({placeholders})) AS numbered "
-        f"WHERE {table}.seq = numbered.numbered_seq AND {table}.log_index IS NULL"
-    )
+    meanwhile, so the seqs travel as an array; on SQLite the integrator holds the write lock
+    from BEGIN IMMEDIATE, so the pending rows up to the last seq read are the ones read."""
+    table = connection.ops.quote_name(Entry._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [first_index, *seqs])
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} SET log_index = u.n - 1 + %s "
+                f"FROM unnest(%s::bigint[]) WITH ORDINALITY AS u(s, n) "
+                f"WHERE {table}.seq = u.s AND {table}.log_index IS NULL",
+                [first_index, seqs],
+            )
+        else:
+            cursor.execute(
+                f"UPDATE {table} SET log_index = numbered.position + %s "
+                f"FROM (SELECT seq AS numbered_seq, row_number() OVER (ORDER BY seq) - 1 "
+                f"AS position FROM {table} WHERE log_index IS NULL AND seq <= %s) AS numbered "
+                f"WHERE {table}.seq = numbered.numbered_seq",
+                [first_index, seqs[-1]],
+            )
         if cursor.rowcount != len(seqs):
             raise RuntimeError(f"assigned {cursor.rowcount} indices for {len(seqs)} entries")
 

@@ -88,13 +88,57 @@ def node_hashes_from_tiles(nodes: Iterable[Node], fetch: TileFetch) -> dict[Node
     return result
 
 
+def pyramid(data: bytes) -> list[list[bytes]]:
+    """Every complete node inside a tile: level r holds the hashes of height 8*L + r, i.e.
+    the roots of 2**r consecutive hashes of the tile (a partial tile yields the complete
+    nodes of its prefix). 255 hashes for a full tile, then any node in it costs nothing."""
+    levels = [split_hashes(data)]
+    sha256 = hashlib.sha256
+    while len(levels[-1]) > 1:
+        below = levels[-1]
+        levels.append(
+            [
+                sha256(b"\x01" + below[i] + below[i + 1]).digest()
+                for i in range(0, len(below) - 1, 2)
+            ]
+        )
+    return levels
+
+
+# Pyramids of the tiles asked for: {(level, index): pyramid}; missing tiles are left out.
+PyramidFetch = Callable[[Iterable[TileKey]], dict[TileKey, list[list[bytes]]]]
+
+
+def node_hashes_from_pyramids(nodes: Iterable[Node], fetch: PyramidFetch) -> dict[Node, bytes]:
+    """Like node_hashes_from_tiles, from precomputed pyramids (see selectors' tree cache)."""
+    located = {}
+    for height, index in nodes:
+        level, rest = divmod(height, TILE_HEIGHT)
+        first = index << rest
+        located[(height, index)] = ((level, first >> TILE_HEIGHT), rest, (first & 255) >> rest)
+    pyramids = fetch({key for key, _, _ in located.values()})
+    result = {}
+    for node, (key, rest, position) in located.items():
+        levels = pyramids.get(key)
+        if levels is None or len(levels) <= rest or len(levels[rest]) <= position:
+            raise TileError(f"tile {key[0]}/{key[1]} is too short for node {node}")
+        result[node] = levels[rest][position]
+    return result
+
+
 def range_hashes(
-    ranges: Iterable[Range], fetch: TileFetch, extra: Iterable[Node] = ()
+    ranges: Iterable[Range],
+    fetch: TileFetch | PyramidFetch,
+    extra: Iterable[Node] = (),
+    *,
+    pyramids: bool = False,
 ) -> tuple[list[bytes], dict[Node, bytes]]:
-    """MTH of each range (and the hashes of the `extra` complete nodes), with one fetch."""
+    """MTH of each range (and the hashes of the `extra` complete nodes), with one fetch of
+    tiles (or, with `pyramids`, of precomputed pyramids)."""
     per_range = [range_nodes(lo, hi) for lo, hi in ranges]
     wanted = {node for nodes in per_range for node in nodes} | set(extra)
-    known = node_hashes_from_tiles(wanted, fetch)
+    resolve = node_hashes_from_pyramids if pyramids else node_hashes_from_tiles
+    known = resolve(wanted, fetch)
     return [fold_range([known[node] for node in nodes]) for nodes in per_range], known
 
 

@@ -38,6 +38,7 @@ class VerificationOut(Schema):
     status_changed_at: dt.datetime | None
     status_reason: str
     signature_valid: bool
+    signature_algorithm: str
     token_given: bool
     token_ok: bool
     token_reason: str

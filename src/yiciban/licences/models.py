@@ -55,6 +55,11 @@ class LicenceStatus(models.TextChoices):
     EXPIRED = "expired", _("已过期")
 
 
+class SignatureAlgorithm(models.TextChoices):
+    ED25519 = "Ed25519", "Ed25519"
+    SM2 = "SM2", _("SM2（国密，SM3杂凑）")
+
+
 class Licence(models.Model):
     number = models.CharField(_("证照编号"), max_length=40, unique=True)
     licence_type = models.ForeignKey(
@@ -96,8 +101,15 @@ class Licence(models.Model):
     status_reason = models.CharField(_("状态变更原因"), max_length=300, blank=True)
     # Where the licence came from (a case output), for the archive's links.
     source_reference = models.CharField(_("来源"), max_length=100, blank=True)
-    # Ed25519 over canonical_bytes(), base64url without padding, by key `key_name`/`key_id`.
+    # Over signing.canonical_json(), base64url without padding, by key `key_name`/`key_id`:
+    # Ed25519, or SM2 with SM3 (r ‖ s) — the issuing department's choice when first signed.
     signature = models.CharField(_("签名"), max_length=100)
+    signature_algorithm = models.CharField(
+        _("签名算法"),
+        max_length=10,
+        choices=SignatureAlgorithm.choices,
+        default=SignatureAlgorithm.ED25519,
+    )
     key_name = models.CharField(_("签名密钥"), max_length=64)
     key_id = models.CharField(_("密钥标识"), max_length=16)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)

@@ -1,9 +1,12 @@
 """Every write on licences: issue, change, suspend, reinstate, revoke. Each signs what it
-changes with the issuing department's key and writes an audit event in one transaction."""
+changes with the issuing department's key, writes an audit event and appends a ledger entry
+(licence number, type, status, version, key and a digest of the signature — no personal
+data) in one transaction."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -14,6 +17,7 @@ from yiciban.accounts.models import Enterprise, Person
 from yiciban.core import audit
 from yiciban.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from yiciban.core.identifiers import mask_resident_id
+from yiciban.ledger.services import ledger_append
 from yiciban.org.models import Department, DepartmentKind, Role
 from yiciban.org.selectors import has_role, is_platform_admin
 
@@ -35,6 +39,30 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 
 
+def _ledger(action: str, licence: Licence) -> None:
+    """The licence's ledger entry, inside the caller's transaction."""
+    ledger_append(
+        kind=f"licence.{action}",
+        producer=licence.issuing_department.uscc,
+        payload={
+            "number": licence.number,
+            "type": licence.licence_type.code,
+            "holder_kind": licence.holder_kind,
+            "status": licence.status,
+            "version": licence.version,
+            "algorithm": licence.signature_algorithm,
+            "key_id": licence.key_id,
+            "signature_sha256": hashlib.sha256(licence.signature.encode("ascii")).hexdigest(),
+        },
+    )
+
+
+def _may_issue_type(department: Department, licence_type: LicenceType) -> bool:
+    """The department of the type's kind issues it — or, where licensing powers are
+    concentrated (相对集中行政许可权), the county's administrative approval bureau."""
+    return department.kind in (licence_type.department_kind, DepartmentKind.ADMINISTRATIVE_APPROVAL)
+
+
 def _require_issuer(actor, department: Department) -> None:
     """Approvers and department admins of the issuing department sign its licences."""
     if has_role(actor, Role.APPROVER, department=department) or has_role(
@@ -47,7 +75,9 @@ def _require_issuer(actor, department: Department) -> None:
     )
 
 
-def _clean_fields(licence_type: LicenceType, fields: dict[str, Any] | None) -> dict[str, str]:
+def _clean_fields(
+    licence_type: LicenceType, fields: dict[str, Any] | None, *, require: bool = True
+) -> dict[str, str]:
     fields = fields or {}
     if not isinstance(fields, dict):
         raise ValidationFailed.on_field("fields", "type", _("证照内容必须是字段与值的对照"))
@@ -71,7 +101,8 @@ def _clean_fields(licence_type: LicenceType, fields: dict[str, Any] | None) -> d
             cleaned[code] = text
     for code, spec in known.items():
         if (
-            spec.get("required")
+            require
+            and spec.get("required")
             and code not in cleaned
             and f"fields.{code}" not in {e.field for e in errors}
         ):
@@ -138,12 +169,109 @@ def licence_issue(
     `valid_from` (default: the issue date) for the type's number of years unless
     `valid_until` is given."""
     _require_issuer(actor, issuing_department)
+    return _issue(
+        actor=actor,
+        licence_type=licence_type,
+        issuing_department=issuing_department,
+        enterprise=enterprise,
+        person=person,
+        fields=fields,
+        issued_on=issued_on,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        source_reference=source_reference,
+    )
+
+
+def licence_issue_for_decision(
+    *,
+    decided_by,
+    licence_type_code: str,
+    issuing_department: Department,
+    enterprise: Enterprise | None,
+    person: Person | None,
+    form_values: dict[str, Any],
+    source_reference: str,
+) -> Licence | None:
+    """Issue the e-licence of an approved case item at delivery (一窗出件), inside the
+    delivery's transaction. The approval decision is the authority: the licence is signed by
+    the department that decided, on behalf of the approver who decided (`decided_by`; None
+    for a decision the rules took, 秒批), and no role is re-checked at delivery.
+
+    `form_values` are the application's values by data element (``enterprise.business_scope``)
+    or by field code; a licence field takes the value whose key is its code or its `element`.
+    Returns None when no licence type has the code (the case engine then records the output
+    without an e-licence)."""
+    licence_type = LicenceType.objects.filter(code=licence_type_code).first()
+    if licence_type is None:
+        return None
+    fields: dict[str, str] = {}
+    for spec in licence_type.fields:
+        for key in (spec["code"], spec.get("element")):
+            value = form_values.get(key) if key else None
+            if value not in (None, "", [], {}):
+                fields[spec["code"]] = _field_text(value)
+                break
+    if licence_type.is_business_licence and enterprise is not None:
+        held = (
+            Licence.objects.filter(enterprise=enterprise, licence_type__is_business_licence=True)
+            .exclude(status=LicenceStatus.REVOKED)
+            .first()
+        )
+        if held is not None:  # a registration of an enterprise that has one changes it (变更)
+            try:
+                return _change(
+                    actor=decided_by,
+                    licence=held,
+                    fields=fields,
+                    valid_until=None,
+                    reason=_("办件%(ref)s准予登记") % {"ref": source_reference},
+                    expected_version=None,
+                )
+            except ValidationFailed:  # nothing to change
+                return held
+    return _issue(
+        actor=decided_by,
+        licence_type=licence_type,
+        issuing_department=issuing_department,
+        enterprise=enterprise,
+        person=person,
+        fields=fields,
+        source_reference=source_reference,
+        # the application form was validated against the item's schema when filed; the
+        # licence prints what it gave, a field the form did not ask for stays empty
+        require_fields=False,
+    )
+
+
+def _field_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "、".join(_field_text(v) for v in value)
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    return str(value)
+
+
+def _issue(
+    *,
+    actor,
+    licence_type: LicenceType,
+    issuing_department: Department,
+    enterprise: Enterprise | None,
+    person: Person | None,
+    fields: dict[str, Any] | None,
+    issued_on: dt.date | None = None,
+    valid_from: dt.date | None = None,
+    valid_until: dt.date | None = None,
+    source_reference: str = "",
+    require_fields: bool = True,
+) -> Licence:
     today = timezone.localdate()
     issued_on = issued_on or today
     errors: list[FieldError] = []
     if (enterprise is None) == (person is None):
         errors.append(FieldError("holder", "one_holder", _("持证主体须是一个企业或一个自然人")))
-    if issuing_department.kind != licence_type.department_kind:
+    if not _may_issue_type(issuing_department, licence_type):
         errors.append(
             FieldError(
                 "issuing_department",
@@ -163,7 +291,7 @@ def licence_issue(
         errors.append(FieldError("valid_until", "after_valid_from", _("有效期至不能早于起始日")))
     if errors:
         raise ValidationFailed(_("不能签发证照"), errors)
-    cleaned = _clean_fields(licence_type, fields)
+    cleaned = _clean_fields(licence_type, fields, require=require_fields)
     with transaction.atomic():
         if enterprise is not None:
             # lock the holder so two business licences cannot be issued at the same moment
@@ -204,6 +332,7 @@ def licence_issue(
         )
         signing.sign_licence(licence)
         licence.save()
+        _ledger("issue", licence)
         audit.record(
             actor=actor,
             action="licences.licence_issue",
@@ -250,6 +379,17 @@ def licence_change(
     """Change the content of a valid licence (变更): new fields and/or validity, a new version
     and a new signature. A QR printed for the old version verifies as superseded."""
     _require_issuer(actor, licence.issuing_department)
+    return _change(
+        actor=actor,
+        licence=licence,
+        fields=fields,
+        valid_until=valid_until,
+        reason=reason,
+        expected_version=expected_version,
+    )
+
+
+def _change(*, actor, licence, fields, valid_until, reason, expected_version) -> Licence:
     reason = _reason(reason)
     with transaction.atomic():
         locked = _locked(licence, "change", expected_version)
@@ -269,6 +409,7 @@ def licence_change(
         locked.status_changed_at = timezone.now()
         signing.sign_licence(locked)
         locked.save()
+        _ledger("change", locked)
         audit.record(
             actor=actor,
             action="licences.licence_change",
@@ -292,6 +433,7 @@ def _transition(actor, licence: Licence, action: str, reason: str) -> Licence:
         locked.status_reason = reason
         locked.status_changed_at = timezone.now()
         locked.save(update_fields=["status", "status_reason", "status_changed_at", "updated_at"])
+        _ledger(action, locked)
         audit.record(
             actor=actor,
             action=f"licences.licence_{action}",

@@ -1,12 +1,15 @@
 """What a licence's signature covers, and the QR token.
 
-Signature: Ed25519 (RFC 8032) by the issuing department's key ``dept-<uscc>`` (core.keys)
-over the canonical JSON of the licence — keys sorted, no spaces, UTF-8 (the subset of
-RFC 8785 JCS that strings, integers and nulls need; the payload holds nothing else).
+Signature: Ed25519 (RFC 8032) by the issuing department's key ``dept-<uscc>`` (core.keys), or
+SM2 with SM3 by the department's SM2 key of the same name (licences.sm2) where the setting
+YICIBAN_LICENCE_KEY_ALGORITHMS chooses it for the department — over the canonical JSON of
+the licence: keys sorted, no spaces, UTF-8 (the subset of RFC 8785 JCS that strings,
+integers and nulls need; the payload holds nothing else).
 
-QR token: a JWS in compact serialisation (RFC 7515) with ``alg: EdDSA`` (RFC 8037), signed
-by the same key, ``kid`` = core.keys key id. Claims are short so the QR stays small (the
-verification URL with its token fits version ≤ 15 at error correction M):
+QR token: a JWS in compact serialisation (RFC 7515) with ``alg: EdDSA`` (RFC 8037), or
+``alg: SM2`` (r ‖ s over the signing input, see licences.sm2), signed by the same key,
+``kid`` = the key's id. Claims are short so the QR stays small (the verification URL with
+its token fits version ≤ 15 at error correction M):
     iss  the platform's public base URL (the verification page is iss + /licences/verify/no)
     no   licence number            typ  licence type code
     sub  holder identifier (USCC, or masked resident ID)
@@ -25,6 +28,9 @@ import base64
 import binascii
 import datetime as dt
 import json
+import re
+import threading
+import time
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -33,8 +39,32 @@ from django.conf import settings
 
 from yiciban.core import keys
 
+from . import sm2
+
 KEY_PREFIX = "dept-"
 TOKEN_MAX_LENGTH = 1000
+ED25519 = "Ed25519"
+SM2 = sm2.ALGORITHM
+ALGORITHMS = (ED25519, SM2)
+JWS_ALG = {ED25519: "EdDSA", SM2: sm2.ALGORITHM}
+# How long a process trusts its copy of the published keys; a rotation elsewhere shows after
+# at most this long (a rotation keeps the old key, so nothing verifies wrongly meanwhile).
+JWKS_CACHE_SECONDS = 5.0
+
+
+def algorithm_for(department) -> str:
+    """The signature algorithm of `department`'s licences: YICIBAN_LICENCE_KEY_ALGORITHMS maps
+    a department's USCC (or "*" for every department) to "Ed25519" or "SM2"; Ed25519 when
+    neither is listed."""
+    chosen = getattr(settings, "YICIBAN_LICENCE_KEY_ALGORITHMS", None) or {}
+    algorithm = chosen.get(department.uscc) or chosen.get("*") or ED25519
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"unknown licence signature algorithm {algorithm!r}")
+    return algorithm
+
+
+def _signer(algorithm: str, name: str):
+    return sm2.signer_for(name) if algorithm == SM2 else keys.signer_for(name)
 
 
 def key_name_for(department) -> str:
@@ -50,12 +80,12 @@ def b64url(raw: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
-    if not text or any(c not in _B64URL for c in text):
+    if not isinstance(text, str) or not _B64URL.fullmatch(text):
         raise ValueError("not base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def licence_content(licence) -> dict:
@@ -79,20 +109,30 @@ def licence_content(licence) -> dict:
 
 
 def sign_licence(licence) -> None:
-    """Set signature, key_name and key_id of `licence` (not saved)."""
-    signer = keys.signer_for(key_name_for(licence.issuing_department))
+    """Set signature, its algorithm, key_name and key_id of `licence` (not saved). A licence
+    keeps the algorithm it was first signed with, so a change is signed like the original."""
+    department = licence.issuing_department
+    algorithm = licence.signature_algorithm if licence.signature else algorithm_for(department)
+    signer = _signer(algorithm, key_name_for(department))
     licence.signature = b64url(signer.sign(canonical_json(licence_content(licence))))
+    licence.signature_algorithm = algorithm
     licence.key_name = signer.name
     licence.key_id = signer.public_key.key_id
+    if signer.public_key.key_id not in published_keys():  # a key created or rotated just now
+        forget_published_keys()
 
 
 def signature_valid(licence) -> bool:
+    """Whether the stored signature matches the licence's content, checked with the
+    published key `key_id` (current or retired)."""
     try:
         signature = b64url_decode(licence.signature)
     except (ValueError, binascii.Error):
         return False
-    found = keys.verify(licence.key_name, canonical_json(licence_content(licence)), signature)
-    return found is not None and found.key_id == licence.key_id
+    jwk = published_key(licence.key_id)
+    message = canonical_json(licence_content(licence))
+    alg = JWS_ALG[licence.signature_algorithm]
+    return jwk is not None and _verify_with_jwk(jwk, alg, signature, message)
 
 
 def public_base_url() -> str:
@@ -106,8 +146,8 @@ def verification_path(number: str) -> str:
 
 
 def token_for(licence) -> str:
-    signer = keys.signer_for(licence.key_name)
-    header = {"alg": "EdDSA", "kid": signer.public_key.key_id}
+    signer = _signer(licence.signature_algorithm, licence.key_name)
+    header = {"alg": JWS_ALG[licence.signature_algorithm], "kid": signer.public_key.key_id}
     claims = {
         "iss": public_base_url(),
         "no": licence.number,
@@ -136,17 +176,79 @@ class TokenCheck:
 
 
 def jwks() -> dict:
-    """Every licence-signing public key of the instance, current and retired (RFC 7517/8037)."""
+    """Every licence-signing public key of the instance, current and retired: Ed25519 as
+    RFC 8037 OKP keys, SM2 as EC keys on the curve "SM2" (see licences.sm2)."""
     entries = []
     for name in keys.key_names():
         if name.startswith(KEY_PREFIX):
             entries += [key.jwk() for key in keys.public_keys(name)]
+    for name in sm2.key_names():
+        if name.startswith(KEY_PREFIX):
+            entries += [key.jwk() for key in sm2.public_keys(name)]
     return {"keys": entries}
+
+
+_published: tuple[float, str, dict] | None = None  # (monotonic time, instance dir, kid → JWK)
+_published_lock = threading.Lock()
+_last_miss = 0.0
+
+
+def published_keys(*, max_age: float = JWKS_CACHE_SECONDS) -> dict[str, dict]:
+    """{kid: JWK} of jwks(), kept per process for `max_age` seconds so that the public
+    verification reads no key files per request."""
+    global _published
+    now = time.monotonic()
+    instance = str(settings.INSTANCE_DIR)
+    hit = _published
+    if hit is not None and hit[1] == instance and now - hit[0] < max_age:
+        return hit[2]
+    with _published_lock:
+        index = {k["kid"]: k for k in jwks()["keys"]}
+        _published = (now, instance, index)
+    return index
+
+
+def published_key(kid: str) -> dict | None:
+    """The published key `kid`. A kid this process has not seen yet (a key created or rotated
+    by another process a moment ago) forces a re-read — at most once a second, so forged
+    tokens naming random kids cannot make every request scan the key folders."""
+    global _last_miss
+    found = published_keys().get(kid)
+    if found is None and time.monotonic() - _last_miss >= 1.0:
+        _last_miss = time.monotonic()
+        found = published_keys(max_age=0).get(kid)
+    return found
+
+
+def forget_published_keys() -> None:
+    """Drop this process's copy of the published keys (after a key is created or rotated)."""
+    global _published
+    _published = None
+
+
+def _verify_with_jwk(jwk: dict, alg: str, signature: bytes, message: bytes) -> bool:
+    try:
+        if alg == "EdDSA" and jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
+            Ed25519PublicKey.from_public_bytes(b64url_decode(jwk["x"])).verify(signature, message)
+            return True
+        if alg == sm2.ALGORITHM and jwk.get("kty") == "EC" and jwk.get("crv") == "SM2":
+            x, y = sm2.public_key_from_jwk(jwk)
+            return sm2.verify_with(x, y, signature, message)
+    except (InvalidSignature, ValueError, binascii.Error, KeyError, TypeError):
+        return False
+    return False
 
 
 def verify_token(token: str, jwks_document: dict, *, today: dt.date) -> TokenCheck:
     """Check a QR token offline, with nothing but the published JWKS: the signature by a key
     listed there, and the validity dates against `today`. Revocation needs the online check."""
+    index = {k.get("kid"): k for k in jwks_document.get("keys", []) if isinstance(k, dict)}
+    return check_token(token, index.get, today=today)
+
+
+def check_token(token: str, find_key, *, today: dt.date) -> TokenCheck:
+    """verify_token with the key looked up by `find_key(kid)` (the server passes its cached
+    published_key)."""
     parts = (token or "").split(".")
     if len(token or "") > TOKEN_MAX_LENGTH or len(parts) != 3:
         return TokenCheck(False, "malformed", {})
@@ -158,23 +260,14 @@ def verify_token(token: str, jwks_document: dict, *, today: dt.date) -> TokenChe
         return TokenCheck(False, "malformed", {})
     if not isinstance(header, dict) or not isinstance(claims, dict):
         return TokenCheck(False, "malformed", {})
-    if header.get("alg") != "EdDSA" or not isinstance(header.get("kid"), str):
+    alg = header.get("alg")
+    if alg not in JWS_ALG.values() or not isinstance(header.get("kid"), str):
         return TokenCheck(False, "malformed", {})
     kid = header["kid"]
-    jwk = next(
-        (
-            k
-            for k in jwks_document.get("keys", [])
-            if k.get("kid") == kid and k.get("kty") == "OKP" and k.get("crv") == "Ed25519"
-        ),
-        None,
-    )
+    jwk = find_key(kid)
     if jwk is None:
         return TokenCheck(False, "unknown_key", claims, kid)
-    try:
-        public = Ed25519PublicKey.from_public_bytes(b64url_decode(jwk["x"]))
-        public.verify(signature, f"{parts[0]}.{parts[1]}".encode("ascii"))
-    except (InvalidSignature, ValueError, binascii.Error, KeyError):
+    if not _verify_with_jwk(jwk, alg, signature, f"{parts[0]}.{parts[1]}".encode("ascii")):
         return TokenCheck(False, "bad_signature", claims, kid)
     try:
         not_before = dt.date.fromisoformat(claims["nbf"])

@@ -8,4 +8,5 @@ urlpatterns = [
     path("enterprise/<str:uscc>", views.permit_list, name="permits"),
     path("<str:number>/pdf", views.licence_pdf, name="pdf"),
     path("<str:number>/qr.png", views.licence_qr, name="qr"),
+    path("<str:number>/revoke", views.licence_revoke, name="revoke"),
 ]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from yiciban.core.errors import NotFound
+from yiciban.core.errors import DomainError, NotFound
 
-from . import pdf, qr, selectors, signing
+from . import pdf, qr, selectors, services, signing
 
 TOKEN_MAX = signing.TOKEN_MAX_LENGTH
 
@@ -72,3 +74,30 @@ def licence_qr(request: HttpRequest, number: str) -> HttpResponse:
     except NotFound as error:
         raise Http404(str(error)) from None
     return HttpResponse(qr.qr_png(qr.qr_content(licence)), content_type="image/png")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def licence_revoke(request: HttpRequest, number: str) -> HttpResponse:
+    """The issuing department revokes a licence (吊销/撤销) with a reason; the public
+    verification page and the holder's permit list show it at once."""
+    try:
+        licence = selectors.licence_for_user(request.user, number)
+    except NotFound as error:
+        raise Http404(str(error)) from None
+    reason = request.POST.get("reason", "") if request.method == "POST" else ""
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            services.licence_revoke(actor=request.user, licence=licence, reason=reason)
+        except DomainError as exc:
+            error, status = exc.message, exc.status
+        else:
+            messages.success(request, _("证照 %(n)s 已撤销") % {"n": licence.number})
+            return redirect("licences:verify", number=licence.number)
+    return render(
+        request,
+        "licences/revoke.html",
+        {"licence": licence, "reason": reason, "error": error},
+        status=status,
+    )

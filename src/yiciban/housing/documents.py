@@ -1,0 +1,22 @@
+"""Electronic materials that the platform generates from shared data for the registrations
+at delivery (申请书, 电子合同, 房屋交接书 …): a one-page PDF naming the material, the
+registration, and the SHA-256 of the shared record it was made from, so the reviewer can
+check it against the ledger. Plain ASCII text in a core font keeps it small and fast."""
+
+from __future__ import annotations
+
+from fpdf import FPDF
+
+
+def material_pdf(*, kind: str, lines: list[str]) -> bytes:
+    pdf = FPDF(unit="mm", format="A4")
+    pdf.set_creator("yiciban")
+    pdf.set_title(f"yiciban e-material {kind}")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.cell(0, 10, f"yiciban e-material: {kind}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=10)
+    for line in lines:
+        text = line.encode("ascii", "replace").decode("ascii")
+        pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
