@@ -296,11 +296,17 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8783)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--generate-only", action="store_true", help="make the rows and stop (no measurement)"
+    )
     args = parser.parse_args()
     if "DATABASE_URL" not in os.environ or not os.environ["DATABASE_URL"].startswith("postgres"):
         raise SystemExit("set DATABASE_URL to the PostgreSQL demo database")
     setup_django()
     generate(args.cases, args.active, args.batch)
+    if args.generate_only:
+        print("rows: " + ", ".join(f"{k} {v}" for k, v in counts().items()))
+        return 0
     print(f"machine: {machine()}")
     print("rows: " + ", ".join(f"{k} {v}" for k, v in counts().items()))
     total, plan = explain_queue()

@@ -271,6 +271,12 @@ def application(base: str, token: str) -> tuple[dict, int]:
     )
     if status != 200:
         raise SystemExit(f"preview failed: {status} {preview}")
+    return walkthrough_body(preview, lambda kind, content: upload(base, token, "m.pdf", content))
+
+
+def walkthrough_body(preview: dict, upload_one) -> tuple[dict, int]:
+    """The submission of the walk-through case for a preview of the bundle; `upload_one(kind,
+    content)` uploads one material and returns its document id."""
     code = {i["name"].split("（")[0]: i["code"] for i in preview["items"]}
     food = next(c for n, c in code.items() if n.startswith("食品经营许可"))
     fire = next(c for n, c in code.items() if n.startswith("公众聚集场所"))
@@ -282,7 +288,7 @@ def application(base: str, token: str) -> tuple[dict, int]:
         if entry["kind"] == "fire.commitment":
             continue  # signed on the platform
         content = PDF + f"% {entry['kind']}\n".encode()
-        materials.append({"kind": entry["kind"], "document": upload(base, token, "m.pdf", content)})
+        materials.append({"kind": entry["kind"], "document": upload_one(entry["kind"], content)})
     body = {
         "bundle": BUNDLE,
         "answers": ANSWERS,

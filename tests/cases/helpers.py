@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 
 from tests.org.fixtures import UserFactory, assign, make_department, make_region
 from yiciban.accounts import services as account_services
@@ -154,17 +155,21 @@ def restaurant_form(world, *, alcohol: bool = True, fire: bool = True) -> dict:
     return form
 
 
+# the uploads of the test restaurant bundle without its fire and alcohol permits
+RESTAURANT_KINDS = (
+    "registration.application",
+    "id.legal_rep",
+    "premises.proof",
+    "food.application",
+    "premises.layout",
+    "food.equipment_list",
+)
+
+
 def restaurant_materials(
     user, *, skip: tuple[str, ...] = (), alcohol: bool = True, fire: bool = True
 ):
-    kinds = [
-        "registration.application",
-        "id.legal_rep",
-        "premises.proof",
-        "food.application",
-        "premises.layout",
-        "food.equipment_list",
-    ]
+    kinds = list(RESTAURANT_KINDS)
     if fire:
         kinds.append("fire.application")
     if alcohol:
@@ -228,3 +233,29 @@ def pdf_file(name: str = "a.pdf", content: bytes = PDF):
     handle = io.BytesIO(content)
     handle.name = name
     return handle
+
+
+NOTICES_TASK = "yiciban.cases.tasks.send_case_notices"
+
+
+def queued_notices() -> list[dict]:
+    """The applicant notices submissions have queued and no worker has run yet."""
+    return [
+        notice
+        for result in DBTaskResult.objects.ready().filter(task_path=NOTICES_TASK)
+        for notice in result.args_kwargs["kwargs"]["notices"]
+    ]
+
+
+def run_case_notices() -> int:
+    """Run the queued `send_case_notices` tasks as the worker does (claim, run the task with
+    its stored arguments, mark it done); returns how many ran."""
+    ran = 0
+    for result in (
+        DBTaskResult.objects.ready().filter(task_path=NOTICES_TASK).order_by("enqueued_at")
+    ):
+        result.claim("test-worker")
+        value = result.task.call(*result.args_kwargs["args"], **result.args_kwargs["kwargs"])
+        result.set_successful(value)
+        ran += 1
+    return ran

@@ -11,13 +11,16 @@ from tests.cases.helpers import (
     PNG,
     ZHANGSAN_ID,
     code_of,
+    queued_notices,
     restaurant_form,
     restaurant_materials,
+    run_case_notices,
     submit_restaurant,
     submit_single,
     upload,
 )
 from yiciban.cases import hooks, services
+from yiciban.cases import tasks as case_tasks
 from yiciban.cases.models import (
     Case,
     CaseEvent,
@@ -32,6 +35,7 @@ from yiciban.cases.services import MaterialInput
 from yiciban.catalog import reuse
 from yiciban.core.errors import Conflict, PermissionDenied, ValidationFailed
 from yiciban.core.models import AuditEvent
+from yiciban.ledger.models import Entry as LedgerEntry
 from yiciban.notifications.models import Notification
 
 NUMBER = re.compile(r"^430623-\d{8}-\d{6}$")
@@ -70,10 +74,17 @@ def test_bundle_submission_files_one_case_with_every_applicable_item(world):
     commitment = Commitment.objects.get(case=case)
     assert "消防" in commitment.text and len(commitment.text_sha256) == 64
     assert CaseEvent.objects.filter(case=case, kind="submitted").exists()
-    assert AuditEvent.objects.filter(action="cases.case_submit", object_id=str(case.pk)).exists()
-    assert Notification.objects.filter(
-        recipient=world.zhangsan_user, kind="cases.submitted"
-    ).exists()
+    assert (
+        AuditEvent.objects.filter(action="cases.case_submit", object_id=str(case.pk)).count() == 1
+    )
+    # the applicant's notice is queued with the case and sent by the worker
+    assert [n["kind"] for n in queued_notices()] == ["submitted"]
+    assert not Notification.objects.filter(kind="cases.submitted").exists()
+    assert run_case_notices() == 1
+    notice = Notification.objects.get(recipient=world.zhangsan_user, kind="cases.submitted")
+    assert case.number in notice.body and notice.link == f"/cases/{case.number}/"
+    assert notice.outbox_messages.get().channel == "sms"  # 张三's phone is known
+    assert run_case_notices() == 0  # sent once
 
 
 def test_answers_decide_which_items_apply(world):
@@ -257,14 +268,24 @@ def test_case_numbers_run_per_county_and_day_and_never_repeat(world):
     assert c.number == "430623-20260303-000001"
 
 
-def test_a_crash_between_two_steps_leaves_no_half_case(world, monkeypatch):
-    """The notification is the last write of a submission: failing there must undo the case,
-    its items, materials, commitment, events and audit."""
+class _CrashingTask:
+    def enqueue(self, *args, **kwargs):
+        raise RuntimeError("task queue exploded")
+
+
+@pytest.mark.parametrize("where", ["ledger", "notices"])
+def test_a_crash_between_two_steps_leaves_no_half_case(world, monkeypatch, where):
+    """The ledger entries and the queued notices are the last writes of a submission:
+    failing there must undo the case, its items, materials, commitment, events and audit."""
 
     def crash(*args, **kwargs):
-        raise RuntimeError("SMS gateway exploded")
+        raise RuntimeError("ledger exploded")
 
-    monkeypatch.setattr(services, "notification_send", crash)
+    if where == "ledger":
+        monkeypatch.setattr(services, "ledger_append_many", crash)
+    else:
+        monkeypatch.setattr(case_tasks, "send_case_notices", _CrashingTask())
+    entries = LedgerEntry.objects.count()
     with pytest.raises(RuntimeError):
         submit_restaurant(world)
     assert Case.objects.count() == 0
@@ -273,6 +294,8 @@ def test_a_crash_between_two_steps_leaves_no_half_case(world, monkeypatch):
     assert Commitment.objects.count() == 0
     assert CaseEvent.objects.count() == 0
     assert not AuditEvent.objects.filter(action="cases.case_submit").exists()
+    assert LedgerEntry.objects.count() == entries
+    assert queued_notices() == []
     monkeypatch.undo()
     case = submit_restaurant(world).case  # the number may skip, never repeat
     assert case.number.startswith("430623-")

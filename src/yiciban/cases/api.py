@@ -850,7 +850,11 @@ def submit(
         green_channel_reason=payload.green_channel_reason,
         idempotency_key=idempotency_key or "",
     )
-    return Status(201 if submission.created else 200, _status(request, submission.case))
+    if submission.created:
+        return Status(
+            201, selectors.submitted_case_status(request.auth, submission.case, submission.rows)
+        )
+    return Status(200, _status(request, submission.case))
 
 
 @router.get("", response=CasePage, summary="我的办件")

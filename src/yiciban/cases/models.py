@@ -105,9 +105,9 @@ RUNNING_ITEM_STATES = (ItemState.REVIEWING, ItemState.INSPECTING, ItemState.APPR
 
 
 class CaseNumberCounter(models.Model):
-    """The last sequence number given in a county on a day. Locked (select_for_update) by
-    the submission that takes the next number; a rolled-back submission may leave a gap,
-    but a number is never given twice."""
+    """The last sequence number given in a county on a day. A submission takes the next
+    number with one upsert statement (services._next_number), in its own short transaction;
+    a submission that fails afterwards leaves a gap, but a number is never given twice."""
 
     region_code = models.CharField(max_length=6)
     day = models.DateField()

@@ -26,12 +26,13 @@ For the pages (web helper) and the API:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 from django.db.models import Case as SqlCase
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from yiciban.accounts import selectors as account_selectors
 from yiciban.accounts.models import Enterprise
@@ -86,8 +87,11 @@ def _staff_scope(user) -> Q:
     return condition
 
 
+APPLICANT_CHANNELS = ("online", "kiosk")  # a case submitted here belongs to its submitter
+
+
 def _applicant_scope(user) -> Q:
-    condition = Q(submitted_by=user, channel__in=["online", "kiosk"])
+    condition = Q(submitted_by=user, channel__in=APPLICANT_CHANNELS)
     person = account_selectors.person_for_user(user)
     if person is not None:
         enterprises = account_selectors.authorisations_in_force(person).values("enterprise_id")
@@ -153,7 +157,7 @@ def cases_of_applicant(user, *, state: str = "") -> QuerySet[Case]:
 def _awaiting_item(item: CaseItem, view: deadlines.DeadlineView, open_suspension) -> str:
     if open_suspension is not None:
         return _("中止计时：%(k)s（%(r)s）") % {
-            "k": open_suspension.get_kind_display(),
+            "k": _display(open_suspension, "kind"),
             "r": open_suspension.reason,
         }
     return {
@@ -183,32 +187,71 @@ def awaiting_case(case: Case) -> str:
     return str(CaseState(case.state).label)
 
 
+_choice_labels: dict[tuple[type, str], dict] = {}
+
+
+def _display(obj, name: str) -> str:
+    """`obj.get_<name>_display()` without its per-call cost (Django rebuilds a hashable copy
+    of the choices on every call; a case page asks dozens of times)."""
+    key = (type(obj), name)
+    labels = _choice_labels.get(key)
+    if labels is None:
+        labels = _choice_labels[key] = dict(type(obj)._meta.get_field(name).flatchoices)
+    value = getattr(obj, name)
+    return str(labels.get(value, value))
+
+
 def _user_label(user) -> str:
     if user is None:
         return _("系统")
     return getattr(user, "display_name", "") or user.get_username()
 
 
-def case_items(case: Case, *, today: dt.date | None = None) -> list[dict]:
+def _rows(case: Case, relation: str, query, rows: dict | None) -> list:
+    """The case's rows of `relation`: those given (`rows`, as services.case_submit returns
+    them for a case it has just written), else `query(manager)`."""
+    if rows is not None:
+        return list(rows.get(relation, ()))
+    return list(query(getattr(case, relation)))
+
+
+def submitted_case_status(user, case: Case, rows: dict | None = None) -> dict:
+    """The status of a case `user` has just submitted (services.case_submit created it in
+    this request, and gave `rows` if the case is still waiting for the counter): an online
+    or kiosk submitter sees it as its applicant."""
+    if _active(user) and case.submitted_by_id == user.pk and case.channel in APPLICANT_CHANNELS:
+        return case_status(case, for_applicant=True, rows=rows)
+    case = case_for(user, case_id=case.pk)
+    return case_status(case, for_applicant=is_applicant_view(user, case))
+
+
+def case_items(case: Case, *, today: dt.date | None = None, rows: dict | None = None) -> list[dict]:
     """Every item of the case with its step, deadline and what it awaits."""
     day = _today(today)
-    items = list(
-        case.items.select_related("department", "process_template", "item_version", "decision")
-        .prefetch_related(
-            Prefetch("suspensions", queryset=Suspension.objects.order_by("start", "id")),
-            Prefetch(
-                "tasks",
-                queryset=Task.objects.select_related("assignee", "completed_by").order_by("id"),
-            ),
-        )
-        .order_by("position", "id")
+    items = _rows(
+        case,
+        "items",
+        lambda m: (
+            m.select_related("department", "process_template", "item_version", "decision")
+            .prefetch_related(
+                Prefetch("suspensions", queryset=Suspension.objects.order_by("start", "id")),
+                Prefetch(
+                    "tasks",
+                    queryset=Task.objects.select_related("assignee", "completed_by").order_by("id"),
+                ),
+            )
+            .order_by("position", "id")
+        ),
+        rows,
     )
     result = []
     for item in items:
-        suspensions = list(item.suspensions.all())
+        # items just submitted have no suspension, task or decision yet
+        suspensions = list(item.suspensions.all()) if rows is None else []
+        tasks = list(item.tasks.all()) if rows is None else []
         view = deadlines.view(item, day, suspensions)
         open_suspension = next((s for s in suspensions if s.end is None), None)
-        decision = getattr(item, "decision", None)
+        decision = getattr(item, "decision", None) if rows is None else None
         step = process.step_definition(
             item.process_template, item.step, fallback=item.on_fallback
         ) or {"key": item.step, "label": item.step, "role": ""}
@@ -235,7 +278,7 @@ def case_items(case: Case, *, today: dt.date | None = None) -> list[dict]:
                     {
                         "id": s.pk,
                         "kind": s.kind,
-                        "kind_label": s.get_kind_display(),
+                        "kind_label": _display(s, "kind"),
                         "reason": s.reason,
                         "start": s.start,
                         "end": s.end,
@@ -246,7 +289,7 @@ def case_items(case: Case, *, today: dt.date | None = None) -> list[dict]:
                     {
                         "id": t.pk,
                         "kind": t.kind,
-                        "kind_label": t.get_kind_display(),
+                        "kind_label": _display(t, "kind"),
                         "role": t.role,
                         "state": t.state,
                         "version": t.version,
@@ -256,14 +299,14 @@ def case_items(case: Case, *, today: dt.date | None = None) -> list[dict]:
                         "due_on": t.due_on,
                         "completed_at": t.completed_at,
                     }
-                    for t in item.tasks.all()
+                    for t in tasks
                 ],
                 "decision": (
                     {
                         "outcome": decision.outcome,
-                        "outcome_label": decision.get_outcome_display(),
+                        "outcome_label": _display(decision, "outcome"),
                         "basis": decision.basis,
-                        "basis_label": decision.get_basis_display(),
+                        "basis_label": _display(decision, "basis"),
                         "reasons": decision.reasons,
                         "legal_basis": decision.legal_basis,
                         "appeal_info": decision.appeal_info,
@@ -281,12 +324,18 @@ def case_items(case: Case, *, today: dt.date | None = None) -> list[dict]:
     return result
 
 
-def case_status(case: Case, *, today: dt.date | None = None, for_applicant: bool = True) -> dict:
+def case_status(
+    case: Case,
+    *,
+    today: dt.date | None = None,
+    for_applicant: bool = True,
+    rows: dict | None = None,
+) -> dict:
     """The one status page of a case (SPEC §2): every item's progress, its deadline and
     what is awaited; the materials, the supplement notice, commitments, inspections,
     outputs and — for staff — the full history."""
-    notice = getattr(case, "supplement_notice", None)
-    delivery = getattr(case, "delivery", None)
+    notice = getattr(case, "supplement_notice", None) if rows is None else None
+    delivery = getattr(case, "delivery", None) if rows is None else None
     data = {
         "id": case.pk,
         "number": case.number,
@@ -317,7 +366,7 @@ def case_status(case: Case, *, today: dt.date | None = None, for_applicant: bool
         "closed_reason": case.closed_reason,
         "form_data": case.form_data,
         "answers": case.answers,
-        "items": case_items(case, today=today),
+        "items": case_items(case, today=today, rows=rows),
         "materials": [
             {
                 "kind": m.kind_code,
@@ -325,7 +374,7 @@ def case_status(case: Case, *, today: dt.date | None = None, for_applicant: bool
                 "requirement": m.requirement,
                 "deferrable": m.deferrable,
                 "status": m.status,
-                "status_label": m.get_status_display(),
+                "status_label": _display(m, "status"),
                 "document_id": m.document_id,
                 "document_sha256": m.document.sha256 if m.document_id else None,
                 "document_format": m.document.format if m.document_id else None,
@@ -333,7 +382,9 @@ def case_status(case: Case, *, today: dt.date | None = None, for_applicant: bool
                 "due_on": m.due_on,
                 "items": m.items,
             }
-            for m in case.materials.select_related("document").order_by("id")
+            for m in _rows(
+                case, "materials", lambda m: m.select_related("document").order_by("id"), rows
+            )
         ],
         "supplement_notice": (
             {
@@ -355,13 +406,15 @@ def case_status(case: Case, *, today: dt.date | None = None, for_applicant: bool
                 "signed_at": c.signed_at,
                 "method": c.method,
             }
-            for c in case.commitments.select_related("case_item", "signer")
+            for c in _rows(
+                case, "commitments", lambda m: m.select_related("case_item", "signer"), rows
+            )
         ],
         "inspections": [
             {
                 "id": i.pk,
                 "state": i.state,
-                "state_label": i.get_state_display(),
+                "state_label": _display(i, "state"),
                 "items": [ci.pk for ci in i.items.all()],
                 "scheduled_for": i.scheduled_for,
                 "findings": i.findings,
@@ -370,25 +423,32 @@ def case_status(case: Case, *, today: dt.date | None = None, for_applicant: bool
                 "reinspection_findings": i.reinspection_findings,
                 "version": i.version,
             }
-            for i in case.inspections.prefetch_related("items").order_by("scheduled_for", "id")
+            for i in _rows(
+                case,
+                "inspections",
+                lambda m: m.prefetch_related("items").order_by("scheduled_for", "id"),
+                rows,
+            )
         ],
         "outputs": [
             {
                 "item": o.case_item.code,
                 "kind": o.kind,
-                "kind_label": o.get_kind_display(),
+                "kind_label": _display(o, "kind"),
                 "name": o.name,
                 "number": o.number,
                 "licence_type": o.licence_type,
                 "reference": o.reference,
                 "issued_at": o.issued_at,
             }
-            for o in case.outputs.select_related("case_item").order_by("id")
+            for o in _rows(
+                case, "outputs", lambda m: m.select_related("case_item").order_by("id"), rows
+            )
         ],
         "delivery": (
             {
                 "method": delivery.method,
-                "method_label": delivery.get_method_display(),
+                "method_label": _display(delivery, "method"),
                 "delivered_at": delivery.delivered_at,
                 "recipient": delivery.recipient,
             }
@@ -406,7 +466,12 @@ def case_status(case: Case, *, today: dt.date | None = None, for_applicant: bool
                 "channel": e.channel,
                 "occurred_at": e.occurred_at,
             }
-            for e in case.events.select_related("actor", "case_item").order_by("occurred_at", "id")
+            for e in _rows(
+                case,
+                "events",
+                lambda m: m.select_related("actor", "case_item").order_by("occurred_at", "id"),
+                rows,
+            )
         ],
     }
     return data
@@ -486,6 +551,61 @@ def ready_for_delivery(user) -> QuerySet[Case]:
     return counter_queue(user, state=CaseState.READY_FOR_DELIVERY)
 
 
+@dataclass(frozen=True)
+class QueueScope:
+    """Where a user works the queues: the queue roles held, and the task condition of their
+    departments (everywhere for a platform admin)."""
+
+    admin: bool
+    roles: tuple[str, ...]
+    condition: Q
+
+
+def queue_scope(user, *, on: dt.date | None = None) -> QueueScope:
+    """One read of the user's valid role assignments, with the meaning of
+    org_selectors.departments_covered for each queue role (a department assignment covers
+    that department, a region assignment every department of the places below it)."""
+    if not _active(user):
+        return QueueScope(False, (), Q(pk__in=[]))
+    assignments = list(org_selectors.role_assignments_for(user, on=on))
+    admin = user.is_superuser or any(a.role == Role.PLATFORM_ADMIN for a in assignments)
+    condition = Q(pk__in=[])
+    held = []
+    for role in QUEUE_ROLES:
+        mine = [a for a in assignments if a.role == role]
+        if not mine:
+            continue
+        held.append(role)
+        ids = sorted({a.department_id for a in mine if a.department_id})
+        if ids:
+            condition |= Q(role=role, department_id__in=ids)
+        for path in sorted({a.region.path for a in mine if not a.department_id}):
+            below = Department.objects.filter(region__path__startswith=path).values("pk")
+            condition |= Q(role=role, department_id__in=below)
+    return QueueScope(admin, tuple(held), condition)
+
+
+# what a queue row shows (task_row); the rest of the task, case and item stays in the database
+QUEUE_ROW_FIELDS = (
+    "kind",
+    "role",
+    "state",
+    "version",
+    "green_channel",
+    "due_on",
+    "warn_from",
+    "suspended",
+    "created_at",
+    "case__number",
+    "case__title",
+    "case_item__name",
+    "case_item__unit",
+    "department__name",
+    "assignee__username",
+    "assignee__display_name",
+)
+
+
 def task_queue(
     user,
     *,
@@ -494,10 +614,12 @@ def task_queue(
     department: Department | None = None,
     status: str = "",
     today: dt.date | None = None,
+    scope: QueueScope | None = None,
 ) -> QuerySet[Task]:
     """Active tasks of the user's roles and departments, most urgent first: overdue, then
     least time left, green channel first on the same day; suspended items last. Each row
-    carries `deadline_status`. `mine` keeps the tasks the user has claimed."""
+    carries `deadline_status` and loads only what `task_row` shows. `mine` keeps the tasks
+    the user has claimed. `scope` is queue_scope(user) when the caller has it already."""
     if not _active(user):
         return Task.objects.none()
     day = _today(today)
@@ -505,12 +627,9 @@ def task_queue(
     if role and role not in QUEUE_ROLES:
         raise ValidationFailed.on_field("role", "choice", _("角色须为审查员、审批员或勘验员"))
     tasks = Task.objects.filter(state__in=ACTIVE_TASK_STATES, role__in=roles)
-    if not org_selectors.is_platform_admin(user):
-        condition = Q(pk__in=[])
-        for r in roles:
-            departments = org_selectors.departments_covered(user, r).values("pk")
-            condition |= Q(role=r, department_id__in=departments)
-        tasks = tasks.filter(condition)
+    scope = scope or queue_scope(user)
+    if not scope.admin:
+        tasks = tasks.filter(scope.condition)
     if department is not None:
         tasks = tasks.filter(department=department)
     if mine:
@@ -518,9 +637,19 @@ def task_queue(
     tasks = tasks.annotate(deadline_status=deadline_status_expression(day))
     if status:
         tasks = tasks.filter(deadline_status=status)
-    return tasks.select_related("case", "case_item", "department", "assignee").order_by(
-        "suspended", "due_on", "-green_channel", "id"
+    return (
+        tasks.select_related("case", "case_item", "department", "assignee")
+        .only(*QUEUE_ROW_FIELDS)
+        .order_by("suspended", "due_on", "-green_channel", "id")
     )
+
+
+DEADLINE_LABELS = {
+    "overdue": gettext_lazy("已超期"),
+    "warning": gettext_lazy("临近到期"),
+    "normal": gettext_lazy("正常"),
+    "suspended": gettext_lazy("中止计时"),
+}
 
 
 def task_row(task: Task, today: dt.date | None = None) -> dict:
@@ -529,10 +658,13 @@ def task_row(task: Task, today: dt.date | None = None) -> dict:
     remaining = None
     if task.due_on is not None and not task.suspended:
         remaining = deadlines.clock_remaining(task.due_on, day, task.case_item.unit)
+    status = getattr(task, "deadline_status", None) or _status_of(
+        task.suspended, task.due_on, task.warn_from, day
+    )
     return {
         "id": task.pk,
         "kind": task.kind,
-        "kind_label": task.get_kind_display(),
+        "kind_label": _display(task, "kind"),
         "role": task.role,
         "state": task.state,
         "version": task.version,
@@ -545,8 +677,8 @@ def task_row(task: Task, today: dt.date | None = None) -> dict:
         "green_channel": task.green_channel,
         "due_on": task.due_on,
         "remaining": remaining,
-        "deadline_status": getattr(task, "deadline_status", None)
-        or _status_of(task.suspended, task.due_on, task.warn_from, day),
+        "deadline_status": status,
+        "deadline_label": str(DEADLINE_LABELS.get(status, "")),
         "created_at": task.created_at,
     }
 
@@ -679,7 +811,7 @@ def applicant_search(user, *, id_number: str = "", uscc: str = "") -> dict:
                 "uscc": a.enterprise.uscc,
                 "name": a.enterprise.name,
                 "kind": a.kind,
-                "kind_label": a.get_kind_display(),
+                "kind_label": _display(a, "kind"),
                 "valid_until": a.valid_until,
             }
             for a in account_selectors.authorisations_in_force(person)

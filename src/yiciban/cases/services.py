@@ -19,10 +19,12 @@ import json
 import math
 import secrets
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +34,7 @@ from yiciban.accounts import selectors as account_selectors
 from yiciban.accounts.models import Authorisation, Enterprise, Person
 from yiciban.catalog import reuse
 from yiciban.catalog import selectors as catalog_selectors
+from yiciban.catalog import services as catalog_services
 from yiciban.catalog.formschema import effective_property, form_elements
 from yiciban.catalog.models import BundleVersion, DataElement, ItemVersion, MaterialKind
 from yiciban.core import audit, context
@@ -39,6 +42,7 @@ from yiciban.core.calendar import add_working_days
 from yiciban.core.documents import DEFAULT_FORMATS
 from yiciban.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from yiciban.core.models import Document
+from yiciban.ledger.services import ledger_append, ledger_append_many
 from yiciban.notifications.services import notification_send
 from yiciban.org import selectors as org_selectors
 from yiciban.org.models import Role, ServicePoint
@@ -127,7 +131,9 @@ def _text(value: str, field_name: str, label: str, errors: list[FieldError], *, 
 
 
 def _event(case: Case, kind: str, actor, *, item: CaseItem | None = None, note="", data=None):
-    return CaseEvent.objects.create(
+    """Record a case event and its ledger entry (in the caller's transaction). Inside
+    `_batched_events(case)` both are held back and written together at its end."""
+    event = CaseEvent(
         case=case,
         case_item=item,
         kind=kind,
@@ -137,6 +143,61 @@ def _event(case: Case, kind: str, actor, *, item: CaseItem | None = None, note="
         data=data or {},
         channel=context.current().channel,
     )
+    pending = getattr(case, "_event_buffer", None)
+    if pending is not None:
+        pending.append(event)
+        return event
+    event.save(force_insert=True)
+    ledger_append(**_ledger_entry(event))
+    return event
+
+
+@contextmanager
+def _batched_events(case: Case, actor):
+    """Hold back the case's events and notices until the block ends. Then the events go in
+    with one INSERT, their ledger entries with one append, and the notices as one background
+    task (the same transaction: all or nothing). Nothing is written if the block raises."""
+    events: list[CaseEvent] = []
+    notices: list[dict] = []
+    case._event_buffer, case._notice_buffer = events, notices
+    try:
+        yield events
+    finally:
+        case._event_buffer = case._notice_buffer = None
+    if events:
+        CaseEvent.objects.bulk_create(events)
+        ledger_append_many(entries=[_ledger_entry(e) for e in events])
+    if notices:
+        from .tasks import send_case_notices
+
+        send_case_notices.enqueue(
+            case_id=case.pk, actor_id=getattr(actor, "pk", None), notices=notices
+        )
+
+
+def _ledger_entry(event: CaseEvent) -> dict:
+    """The ledger entry of a case event: the case number, event, item position, actor id and
+    time in clear, produced by the item's department (its USCC) or "cases"; the rest (notes,
+    data, who was represented) only as a SHA-256."""
+    item = event.case_item
+    details = {
+        "note": event.note,
+        "data": event.data,
+        "on_behalf_of": event.on_behalf_of,
+        "channel": event.channel,
+    }
+    return {
+        "kind": "case.event",
+        "producer": item.department.uscc if item is not None else "cases",
+        "payload": {
+            "case": event.case.number,
+            "event": event.kind,
+            "item": item.position if item is not None else None,
+            "actor": event.actor_id,
+            "time": event.occurred_at.isoformat(),
+            "data_sha256": _fingerprint(details),
+        },
+    }
 
 
 def _audit(actor, action: str, obj, changes: dict, case: Case) -> None:
@@ -147,7 +208,17 @@ def _audit(actor, action: str, obj, changes: dict, case: Case) -> None:
 
 def _notify(case: Case, actor, kind: str, subject: str, body: str) -> None:
     """Tell the applicant: in the app (the person's login, or the account that submitted
-    online) and by SMS when a phone number is known."""
+    online) and by SMS when a phone number is known. Inside `_batched_events(case)` the
+    notice is only queued (one background task for all of them, sent by `yiciban worker`)."""
+    notice = {"kind": kind, "subject": subject, "body": body}
+    pending = getattr(case, "_notice_buffer", None)
+    if pending is not None:
+        pending.append(notice)
+        return
+    _send_notice(case, actor, notice)
+
+
+def _send_notice(case: Case, actor, notice: dict) -> None:
     person = case.applicant_person or case.acting_person
     if person is None and case.applicant_enterprise_id:
         person = case.applicant_enterprise.legal_representative
@@ -165,12 +236,34 @@ def _notify(case: Case, actor, kind: str, subject: str, body: str) -> None:
         recipient_user=user,
         phone=phone,
         channels=channels,
-        subject=subject,
-        body=body,
-        kind=f"cases.{kind}",
+        subject=notice["subject"],
+        body=notice["body"],
+        kind=f"cases.{notice['kind']}",
         link=f"/cases/{case.number}/",
         related=case,
     )
+
+
+def case_notices_send(*, case_id: int, actor_id: int | None, notices: list[dict]) -> int:
+    """Send the applicant the notices a submission queued (the background half of
+    `_notify`; run by the `send_case_notices` task). Returns how many were sent."""
+    with transaction.atomic():
+        case = (
+            Case.objects.select_related(
+                "applicant_person__user",
+                "applicant_enterprise__legal_representative__user",
+                "acting_person__user",
+                "submitted_by",
+            )
+            .filter(pk=case_id)
+            .first()
+        )
+        if case is None:
+            return 0
+        actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+        for notice in notices:
+            _send_notice(case, actor, notice)
+    return len(notices)
 
 
 def _lock_case(case_id: int) -> Case:
@@ -385,6 +478,9 @@ def _check_document(
 class Submission:
     case: Case
     created: bool
+    # a new case still waiting for the counter: the rows just written (items, materials,
+    # commitments, events), for selectors.submitted_case_status
+    rows: dict | None = None
 
 
 @dataclass
@@ -488,14 +584,14 @@ def case_submit(
     number = _next_number(plan.region.code[:6], _today())
     try:
         with transaction.atomic():
-            case = _write_submission(plan, number)
+            case, rows = _write_submission(plan, number)
     except IntegrityError:
         # a concurrent retry with the same key committed first: answer with its case
         replay = _replay(actor, key, fingerprint) if key else None
         if replay is None:
             raise
         return replay
-    return Submission(case=case, created=True)
+    return Submission(case=case, created=True, rows=rows)
 
 
 def _replay(actor, key: str, fingerprint: str) -> Submission | None:
@@ -562,19 +658,15 @@ def _plan_submission(
             if any(q.code == code and q.required for q in _questions(bundle_code))
         ]
         _raise_if(unanswered)
-        bundle_version = BundleVersion.objects.select_related("bundle__region").get(
-            pk=guidance["bundle"]["bundle_version_id"]
-        )
+        statics = _bundle_statics(catalog_selectors.compiled_bundle(bundle_code))
+        bundle_version = statics.bundle_version(guidance["bundle"]["bundle_version_id"])
         region = bundle_version.bundle.region
         title = bundle_version.name
         schema = guidance["merged_schema"]
         notice = [dict(m) for m in guidance["notice"]["materials"]]
-        compiled = catalog_selectors.compiled_bundle(bundle_code)
-        depends = {
-            m.code: [compiled.members[i].code for i in m.depends_on] for m in compiled.members
-        }
         wanted = [
-            (g["item_version_id"], g["role"], depends.get(g["code"], [])) for g in guidance["items"]
+            (g["item_version_id"], g["role"], statics.depends.get(g["code"], []))
+            for g in guidance["items"]
         ]
     else:
         try:
@@ -601,14 +693,10 @@ def _plan_submission(
             for m in item_version.materials.all()
         ]
         wanted = [(item_version.pk, "base", [])]
+        statics = _Statics()
 
-    versions = {
-        v.pk: v
-        for v in ItemVersion.objects.filter(pk__in=[w[0] for w in wanted]).select_related(
-            "item__department__region"
-        )
-    }
-    templates = _current_templates(
+    versions = statics.item_versions([w[0] for w in wanted])
+    templates = statics.templates(
         {(versions[w[0]].process_template, versions[w[0]].approval_mode) for w in wanted}
     )
     items = [
@@ -724,6 +812,7 @@ def _plan_submission(
 
     # materials
     material_rows, kinds = _plan_materials(
+        statics=statics,
         actor=actor,
         notice=notice,
         materials=materials,
@@ -794,7 +883,73 @@ def _current_templates(wanted: set[tuple[str, str]]) -> dict[tuple[str, str], Pr
     return found
 
 
-def _plan_materials(*, actor, notice, materials, signed, enterprise, person, errors):
+class _Statics:
+    """The catalogue rows a submission plan reads (bundle version, item versions with their
+    department and region, current process templates, material kinds), loaded on demand.
+    A plain instance serves one submission; `_bundle_statics` keeps one per compiled bundle,
+    so they are read once per catalogue revision and day in this process. The rows are
+    shared between threads and only ever read."""
+
+    def __init__(self, compiled=None):
+        self.compiled = compiled
+        self.depends: dict[str, list[str]] = (
+            {m.code: [compiled.members[i].code for i in m.depends_on] for m in compiled.members}
+            if compiled is not None
+            else {}
+        )
+        self._bundle_versions: dict[int, BundleVersion] = {}
+        self._item_versions: dict[int, ItemVersion] = {}
+        self._templates: dict[tuple[str, str], ProcessTemplate] = {}
+        self._kinds: dict[str, MaterialKind] = {}
+
+    def bundle_version(self, pk: int) -> BundleVersion:
+        found = self._bundle_versions.get(pk)
+        if found is None:
+            found = BundleVersion.objects.select_related("bundle__region").get(pk=pk)
+            self._bundle_versions[pk] = found
+        return found
+
+    def item_versions(self, pks: list[int]) -> dict[int, ItemVersion]:
+        missing = [pk for pk in pks if pk not in self._item_versions]
+        if missing:
+            self._item_versions.update(
+                (v.pk, v)
+                for v in ItemVersion.objects.filter(pk__in=missing).select_related(
+                    "item__department__region"
+                )
+            )
+        return {pk: self._item_versions[pk] for pk in pks}
+
+    def templates(self, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], ProcessTemplate]:
+        missing = {key for key in wanted if key not in self._templates}
+        if missing:
+            self._templates.update(_current_templates(missing))
+        return {key: self._templates[key] for key in wanted}
+
+    def material_kinds(self, codes: Iterable[str]) -> dict[str, MaterialKind]:
+        codes = list(codes)
+        missing = [code for code in codes if code not in self._kinds]
+        if missing:
+            self._kinds.update((k.code, k) for k in MaterialKind.objects.filter(code__in=missing))
+        return {code: self._kinds[code] for code in codes if code in self._kinds}
+
+
+# By bundle code: the statics of the compiled bundle they were made for. A new catalogue
+# revision (or day) gives a new compiled bundle, hence new statics; a new process template
+# version bumps the catalogue revision (process_template_publish).
+_bundle_statics_cache: dict[str, _Statics] = {}
+
+
+def _bundle_statics(compiled) -> _Statics:
+    found = _bundle_statics_cache.get(compiled.code)
+    if found is None or found.compiled is not compiled:
+        found = _bundle_statics_cache[compiled.code] = _Statics(compiled)
+    return found
+
+
+def _plan_materials(
+    *, statics: _Statics, actor, notice, materials, signed, enterprise, person, errors
+):
     by_kind = {entry["kind"]: entry for entry in notice}
     given: dict[str, tuple[int, MaterialInput]] = {}
     for index, material in enumerate(materials):
@@ -830,7 +985,7 @@ def _plan_materials(*, actor, notice, materials, signed, enterprise, person, err
         )
         if subject is not None:
             archive = reuse.lookup_archive(subject, frozenset(by_kind), frozenset()).materials
-    kinds = {k.code: k for k in MaterialKind.objects.filter(code__in=list(by_kind))}
+    kinds = statics.material_kinds(by_kind)
     rows = []
     for code, entry in by_kind.items():
         item_codes = [i["code"] for i in entry.get("items", [])]
@@ -875,15 +1030,30 @@ def _plan_materials(*, actor, notice, materials, signed, enterprise, person, err
     return rows, kinds
 
 
+_COUNTER_UPSERT: dict[str, str] = {}  # by database vendor
+
+
 def _next_number(region_code: str, day: dt.date) -> str:
-    """The next case number of a county and day: 430623-20261127-000123."""
-    with transaction.atomic():
-        counter, _created = CaseNumberCounter.objects.select_for_update().get_or_create(
-            region_code=region_code, day=day
+    """The next case number of a county and day: 430623-20261127-000123. One statement
+    (INSERT … ON CONFLICT DO UPDATE … RETURNING, PostgreSQL and SQLite alike): the counter
+    row is locked only for that statement, and a number is never given twice."""
+    sql = _COUNTER_UPSERT.get(connection.vendor)
+    if sql is None:
+        quote = connection.ops.quote_name
+        table = quote(CaseNumberCounter._meta.db_table)
+        region, on, last = (
+            quote(CaseNumberCounter._meta.get_field(f).column)
+            for f in ("region_code", "day", "last")
         )
-        counter.last += 1
-        counter.save(update_fields=["last"])
-    return f"{region_code}-{day:%Y%m%d}-{counter.last:06d}"
+        sql = _COUNTER_UPSERT[connection.vendor] = (
+            f"INSERT INTO {table} ({region}, {on}, {last}) VALUES (%s, %s, 1) "
+            f"ON CONFLICT ({region}, {on}) DO UPDATE SET {last} = {table}.{last} + 1 "
+            f"RETURNING {last}"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [region_code, connection.ops.adapt_datefield_value(day)])
+        (number,) = cursor.fetchone()
+    return f"{region_code}-{day:%Y%m%d}-{number:06d}"
 
 
 def _limit_for(version: ItemVersion, green: bool) -> int:
@@ -893,8 +1063,9 @@ def _limit_for(version: ItemVersion, green: bool) -> int:
     return limit
 
 
-def _write_submission(plan: _Plan, number: str) -> Case:
+def _write_submission(plan: _Plan, number: str) -> tuple[Case, dict | None]:
     today = _today()
+    case_rows = None
     actor = plan.actor
     case = Case.objects.create(
         number=number,
@@ -917,72 +1088,87 @@ def _write_submission(plan: _Plan, number: str) -> Case:
         idempotency_key=plan.key,
         request_fingerprint=plan.fingerprint,
     )
-    items = CaseItem.objects.bulk_create(
-        [
-            CaseItem(
-                case=case,
-                position=position,
-                item_version=entry["version"],
-                code=entry["version"].item.implementation_code,
-                name=entry["version"].name,
-                role=entry["role"],
-                depends_on=entry["depends_on"],
-                department=entry["version"].item.department,
-                process_template=entry["template"],
-                green_channel=plan.green_channel,
-                limit=_limit_for(entry["version"], plan.green_channel),
-                unit=entry["version"].promised_limit_unit,
-            )
-            for position, entry in enumerate(plan.items)
-        ]
-    )
-    CaseMaterial.objects.bulk_create([CaseMaterial(case=case, **row) for row in plan.materials])
-    by_code = {item.code: item for item in items}
-    signer = plan.acting_person or plan.person
-    for code in plan.commitments:
-        text = _commitment_text(by_code[code], plan)
-        Commitment.objects.create(
-            case=case,
-            case_item=by_code[code],
-            text=text,
-            text_sha256=hashlib.sha256(text.encode()).hexdigest(),
-            signer=signer,
-            signed_by=actor,
+    with _batched_events(case, actor) as events:
+        items = CaseItem.objects.bulk_create(
+            [
+                CaseItem(
+                    case=case,
+                    position=position,
+                    item_version=entry["version"],
+                    code=entry["version"].item.implementation_code,
+                    name=entry["version"].name,
+                    role=entry["role"],
+                    depends_on=entry["depends_on"],
+                    department=entry["version"].item.department,
+                    process_template=entry["template"],
+                    green_channel=plan.green_channel,
+                    limit=_limit_for(entry["version"], plan.green_channel),
+                    unit=entry["version"].promised_limit_unit,
+                )
+                for position, entry in enumerate(plan.items)
+            ]
         )
-    _event(
-        case,
-        "submitted",
-        actor,
-        note=_("通过%(c)s提交") % {"c": CaseChannel(plan.channel).label},
-        data={"items": [i.code for i in items], "green_channel": plan.green_channel},
-    )
-    _audit(
-        actor,
-        "cases.case_submit",
-        case,
-        {
-            "number": number,
-            "items": [i.code for i in items],
-            "channel": plan.channel,
-            "green_channel": plan.green_channel,
-        },
-        case,
-    )
-    _notify(
-        case,
-        actor,
-        "submitted",
-        _("申请已提交：%(t)s") % {"t": case.title},
-        _("您的申请已提交，办件编号 %(n)s。我们将尽快审核材料并告知受理结果。")
-        % {"n": case.number},
-    )
-    needs_counter = any(
-        any(s["key"] == "accept" for s in item.process_template.steps) for item in items
-    )
-    if not needs_counter:
-        # 秒批 without a counter: accepted by the system and decided at once
-        _accept(case, None, today, record=plan.record, deferrals={})
-    return case
+        materials = CaseMaterial.objects.bulk_create(
+            [CaseMaterial(case=case, **row) for row in plan.materials]
+        )
+        by_code = {item.code: item for item in items}
+        signer = plan.acting_person or plan.person
+        commitments = []
+        for code in plan.commitments:
+            text = _commitment_text(by_code[code], plan)
+            commitments.append(
+                Commitment(
+                    case=case,
+                    case_item=by_code[code],
+                    text=text,
+                    text_sha256=hashlib.sha256(text.encode()).hexdigest(),
+                    signer=signer,
+                    signed_by=actor,
+                )
+            )
+        Commitment.objects.bulk_create(commitments)
+        _event(
+            case,
+            "submitted",
+            actor,
+            note=_("通过%(c)s提交") % {"c": CaseChannel(plan.channel).label},
+            data={"items": [i.code for i in items], "green_channel": plan.green_channel},
+        )
+        _audit(
+            actor,
+            "cases.case_submit",
+            case,
+            {
+                "number": number,
+                "items": [i.code for i in items],
+                "channel": plan.channel,
+                "green_channel": plan.green_channel,
+            },
+            case,
+        )
+        _notify(
+            case,
+            actor,
+            "submitted",
+            _("申请已提交：%(t)s") % {"t": case.title},
+            _("您的申请已提交，办件编号 %(n)s。我们将尽快审核材料并告知受理结果。")
+            % {"n": case.number},
+        )
+        needs_counter = any(
+            any(s["key"] == "accept" for s in item.process_template.steps) for item in items
+        )
+        if not needs_counter:
+            # 秒批 without a counter: accepted by the system and decided at once
+            _accept(case, None, today, record=plan.record, deferrals={})
+    if needs_counter:
+        # what the submitter's answer shows, without reading it back (selectors.case_status)
+        case_rows = {
+            "items": items,
+            "materials": materials,
+            "commitments": commitments,
+            "events": events,
+        }
+    return case, case_rows
 
 
 def _commitment_text(item: CaseItem, plan: _Plan) -> str:
@@ -2477,6 +2663,8 @@ def process_template_publish(
                 obj=template,
                 changes={"code": code, "version": template.version},
             )
+            # submission plans cache the current templates per catalogue revision
+            catalog_services.bump_revision()
     except IntegrityError:  # unique (code, version): someone published at the same moment
         raise Conflict(_("另一版本刚刚发布，请刷新后重试"), code="concurrent_publish") from None
     return template

@@ -527,21 +527,17 @@ def deliver(request: HttpRequest, number: str) -> HttpResponse:
 def queue(request: HttpRequest) -> HttpResponse:
     """The department queue, most urgent first (overdue, then least time left)."""
     user = request.user
-    # one query for the user's queue roles (not one per role: the queue is the busiest page)
-    held = set(
-        org_selectors.role_assignments_for(user)
-        .filter(role__in=selectors.QUEUE_ROLES)
-        .values_list("role", flat=True)
-    )
-    roles = [r for r in selectors.QUEUE_ROLES if r in held]
-    if not roles and not org_selectors.is_platform_admin(user):
+    # one query for the user's queue roles and departments: the queue is the busiest page
+    scope = selectors.queue_scope(user)
+    roles = list(scope.roles)
+    if not roles and not scope.admin:
         raise PageForbidden(_("只有审查员、审批员或勘验员可以查看部门队列"))
     role = request.GET.get("role", "")
     role = role if role in selectors.QUEUE_ROLES else ""
     status = request.GET.get("status", "")
     status = status if status in selectors.STATUS_ORDER else ""
     mine = request.GET.get("mine") == "1"
-    tasks = selectors.task_queue(user, role=role, mine=mine, status=status)
+    tasks = selectors.task_queue(user, role=role, mine=mine, status=status, scope=scope)
     page = Paginator(tasks, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
