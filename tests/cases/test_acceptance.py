@@ -281,3 +281,42 @@ def test_a_crash_during_acceptance_leaves_the_case_as_it_was(world, case, monkey
     assert not case.items.exclude(state=ItemState.SUBMITTED).exists()
     assert not case.items.filter(started_on__isnull=False).exists()
     assert not CaseEvent.objects.filter(case=case, kind="accepted").exists()
+
+
+def test_acceptance_files_the_checked_uploads_into_the_applicants_archive(world, case):
+    from yiciban.archive.models import Archive, ArchiveDocument
+    from yiciban.catalog import reuse
+
+    services.case_accept(actor=world.clerk, case_id=case.pk)
+    archive = Archive.objects.get(person=world.zhangsan)
+    filed = ArchiveDocument.objects.filter(archive=archive)
+    uploaded = {m.kind_code: m.document.sha256 for m in case.materials.exclude(document=None)}
+    assert {d.material_kind: d.sha256 for d in filed} == uploaded
+    assert {(d.origin, d.checked_by_id) for d in filed} == {("counter_checked", world.clerk.pk)}
+    # 一企一档: the next application finds them reusable instead of asking again
+    subject = reuse.ArchiveSubject("person", world.zhangsan.id_number)
+    hits = reuse.lookup_archive(subject, frozenset(uploaded), frozenset())
+    assert set(hits.materials) == set(uploaded)
+
+
+def test_a_second_case_with_the_same_scans_files_nothing_twice(world, case):
+    from yiciban.archive.models import ArchiveDocument
+
+    services.case_accept(actor=world.clerk, case_id=case.pk)
+    before = ArchiveDocument.objects.count()
+    second = submit_restaurant(world).case  # same bytes: the same stored documents
+    services.case_accept(actor=world.clerk, case_id=second.pk)
+    assert ArchiveDocument.objects.count() == before
+
+
+def test_a_clerk_of_another_place_accepts_without_filing(world, case, monkeypatch):
+    from yiciban.archive import services as archive_services
+    from yiciban.archive.models import ArchiveDocument
+
+    def refuse(**_kwargs):
+        raise PermissionDenied("not here", code="archive_document_forbidden")
+
+    monkeypatch.setattr(archive_services, "archive_document_add", refuse)
+    accepted = services.case_accept(actor=world.clerk, case_id=case.pk)
+    assert accepted.state == CaseState.IN_PROGRESS
+    assert not ArchiveDocument.objects.exists()

@@ -153,6 +153,15 @@ def archive_by_uscc(uscc: str) -> Archive:
     return archive
 
 
+def held_sha256(archive: Archive, digests: list[str]) -> set[str]:
+    """Which of `digests` the archive already keeps (for filing without duplicates)."""
+    return set(
+        ArchiveDocument.objects.filter(archive=archive, sha256__in=digests).values_list(
+            "sha256", flat=True
+        )
+    )
+
+
 def archives_of_user(user) -> QuerySet[Archive]:
     """The archives of the applicant behind `user`: their own and those of the enterprises
     they act for."""

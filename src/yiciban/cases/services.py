@@ -32,6 +32,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from yiciban.accounts import selectors as account_selectors
 from yiciban.accounts.models import Authorisation, Enterprise, Person
+from yiciban.archive import selectors as archive_selectors
+from yiciban.archive import services as archive_services
+from yiciban.archive.models import Origin as ArchiveOrigin
 from yiciban.catalog import reuse
 from yiciban.catalog import selectors as catalog_selectors
 from yiciban.catalog import services as catalog_services
@@ -39,7 +42,7 @@ from yiciban.catalog.formschema import effective_property, form_elements
 from yiciban.catalog.models import BundleVersion, DataElement, ItemVersion, MaterialKind
 from yiciban.core import audit, context
 from yiciban.core.calendar import add_working_days
-from yiciban.core.documents import DEFAULT_FORMATS
+from yiciban.core.documents import DEFAULT_FORMATS, document_open
 from yiciban.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from yiciban.core.models import Document
 from yiciban.ledger.services import ledger_append, ledger_append_many
@@ -1510,6 +1513,7 @@ def _case_accept(*, actor, case_id: int, deferrals: dict) -> Case:
         due = _parse_deferrals(case, deferrals, today)
         record = _record_of(case)
         items = _accept(case, actor, today, record=record, deferrals=due)
+        _archive_checked_materials(case, actor)
         if due:
             _event(
                 case,
@@ -1530,6 +1534,45 @@ def _case_accept(*, actor, case_id: int, deferrals: dict) -> Case:
             case,
         )
     return case
+
+
+def _archive_checked_materials(case: Case, actor) -> None:
+    """一企一档: what the clerk accepted (uploads whose originals were checked at the counter)
+    goes into the applicant's archive as counter-checked, so that the next application
+    reuses it instead of asking again. Only the first copy of the same bytes is kept; a
+    clerk without the right to file into that subject's archive (another region) files
+    nothing, and the acceptance goes on."""
+    if not (case.applicant_enterprise_id or case.applicant_person_id):
+        return
+    materials = [
+        m
+        for m in case.materials.select_related("document")
+        if m.status == MaterialStatus.PROVIDED and m.document_id is not None
+    ]
+    if not materials:
+        return
+    archive = archive_services.archive_open(
+        enterprise=case.applicant_enterprise if case.applicant_enterprise_id else None,
+        person=None if case.applicant_enterprise_id else case.applicant_person,
+    )
+    held = archive_selectors.held_sha256(archive, [m.document.sha256 for m in materials])
+    for material in materials:
+        if material.document.sha256 in held:
+            continue
+        with document_open(material.document) as content:
+            try:
+                archive_services.archive_document_add(
+                    actor=actor,
+                    archive=archive,
+                    content=content,
+                    filename=material.document.original_name,
+                    title=material.name,
+                    origin=ArchiveOrigin.COUNTER_CHECKED,
+                    material_kind=material.kind_code,
+                )
+            except PermissionDenied:
+                return  # not this clerk's region: the subject's own counter files it
+        held.add(material.document.sha256)
 
 
 def case_request_supplement(
