@@ -174,6 +174,12 @@ def main() -> int:
     parser.add_argument("--entries", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=20, help="runs of each query")
     parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the scratch database and reuse it when it already holds --entries entries",
+    )
+    parser.add_argument("--reindex", action="store_true", help="with --keep: rebuild the index")
     args = parser.parse_args()
 
     if not os.environ.get("DATABASE_URL"):
@@ -208,8 +214,18 @@ def main() -> int:
             / "bench_test.sqlite3"
         )
     original_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    connection.creation.create_test_db(
+        verbosity=0, autoclobber=True, keepdb=args.keep, serialize=False
+    )
     try:
+        if args.keep and KnowledgeEntry.objects.count() == args.entries:
+            _measure(args, search, selectors, connection, transaction, build=None)
+            return 0
+        if args.keep:
+            KnowledgeEntry.objects.all().delete()
+            SynonymGroup.objects.all().delete()
+            Department.objects.all().delete()
+            Region.objects.all().delete()
         rng = random.Random(args.seed)
         province = Region.objects.create(
             code="430000000000", name="湖南省", level=RegionLevel.PROVINCE, path="430000000000"
@@ -260,56 +276,61 @@ def main() -> int:
             )
             indexed = search.rebuild_index()
         build_seconds = time.perf_counter() - started
-        postings = search.KnowledgePosting.objects.count()
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("VACUUM ANALYZE")  # visibility map for index-only scans
-
-        for query in QUERIES:  # warm-up: tokenizer, caches, plans
-            selectors.knowledge_search(query=query, limit=10)
-        timings: list[float] = []
-        found = 0
-        for _round in range(args.repeat):
-            for query in QUERIES:
-                t0 = time.perf_counter()
-                results = selectors.knowledge_search(query=query, limit=10)
-                timings.append((time.perf_counter() - t0) * 1000)
-                found += bool(results.hits)
-        if os.environ.get("BENCH_DETAIL"):
-            per_query: dict[str, list[float]] = {}
-            for query in QUERIES:
-                for _ in range(5):
-                    t0 = time.perf_counter()
-                    selectors.knowledge_search(query=query, limit=10)
-                    per_query.setdefault(query, []).append((time.perf_counter() - t0) * 1000)
-                concepts = search.query_concepts(query)
-                terms = {t for c in concepts for t in c.terms}
-                rows = search.KnowledgePosting.objects.filter(term__in=terms).count()
-                t0 = time.perf_counter()
-                for _ in range(5):
-                    search.tokens(query)
-                tok = (time.perf_counter() - t0) * 200
-                print(
-                    f"{statistics.median(per_query[query]):7.2f} ms  postings {rows:6d}  "
-                    f"tokenize {tok:.3f} ms  {query} {[c.terms[0] for c in concepts]}"
-                )
-        print(
-            f"machine      {cpu_model()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}"
-        )
-        print(f"database     {connection.vendor} {_server_version(connection)}")
-        print(
-            f"entries      {indexed} indexed, {postings} postings, built in {build_seconds:.1f} s"
-        )
-        print(f"queries      {len(QUERIES)} × {args.repeat} (limit 10), {found} with hits")
-        print(
-            f"latency ms   median {statistics.median(timings):.2f}  "
-            f"p95 {_percentile(timings, 0.95):.2f}  mean {statistics.mean(timings):.2f}  "
-            f"max {max(timings):.2f}"
-        )
+        _measure(args, search, selectors, connection, transaction, build=(indexed, build_seconds))
     finally:
-        connection.creation.destroy_test_db(original_name, verbosity=0)
+        if not args.keep:
+            connection.creation.destroy_test_db(original_name, verbosity=0)
     return 0
+
+
+def _measure(args, search, selectors, connection, transaction, *, build) -> None:
+    if build is None and args.reindex:
+        started = time.perf_counter()
+        with transaction.atomic():
+            build = (search.rebuild_index(), time.perf_counter() - started)
+    if build is not None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")  # visibility map for index-only scans
+    postings = search.KnowledgePosting.objects.count()
+    for query in QUERIES:  # warm-up: tokenizer, caches, plans
+        selectors.knowledge_search(query=query, limit=10)
+    timings: list[float] = []
+    found = 0
+    for _round in range(args.repeat):
+        for query in QUERIES:
+            t0 = time.perf_counter()
+            results = selectors.knowledge_search(query=query, limit=10)
+            timings.append((time.perf_counter() - t0) * 1000)
+            found += bool(results.hits)
+    if os.environ.get("BENCH_DETAIL"):
+        per_query: dict[str, list[float]] = {}
+        for query in QUERIES:
+            for _ in range(5):
+                t0 = time.perf_counter()
+                selectors.knowledge_search(query=query, limit=10)
+                per_query.setdefault(query, []).append((time.perf_counter() - t0) * 1000)
+            concepts = search.query_concepts(query)
+            terms = {t for c in concepts for t in c.terms}
+            rows = search.KnowledgePosting.objects.filter(term__in=terms).count()
+            t0 = time.perf_counter()
+            for _ in range(5):
+                search.tokens(query)
+            tok = (time.perf_counter() - t0) * 200
+            print(
+                f"{statistics.median(per_query[query]):7.2f} ms  postings {rows:6d}  "
+                f"tokenize {tok:.3f} ms  {query} {[c.terms[0] for c in concepts]}"
+            )
+    print(f"machine      {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"database     {connection.vendor} {_server_version(connection)}")
+    if build is not None:
+        print(f"entries      {build[0]} indexed, built in {build[1]:.1f} s")
+    print(f"postings     {postings}")
+    print(f"queries      {len(QUERIES)} × {args.repeat} (limit 10), {found} with hits")
+    print(
+        f"latency ms   median {statistics.median(timings):.2f}  "
+        f"p95 {_percentile(timings, 0.95):.2f}  mean {statistics.mean(timings):.2f}  "
+        f"max {max(timings):.2f}"
+    )
 
 
 if __name__ == "__main__":

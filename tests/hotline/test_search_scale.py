@@ -6,7 +6,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from yiciban.core import search as core_search
 from yiciban.hotline import search, selectors, services
+from yiciban.org.models import Role
+
+from .conftest import _user
 
 
 def _entry(operator, huarong, question, answer):
@@ -54,7 +58,7 @@ def test_document_frequencies_are_counted_once_then_recounted_after_an_index_wri
 
 
 def test_a_word_far_more_common_than_the_specific_one_is_left_out(corpus, monkeypatch):
-    monkeypatch.setattr(search, "COMMON_TERM_MIN_ENTRIES", 1)
+    monkeypatch.setattr(core_search, "COMMON_TERM_MIN_DOCUMENTS", 1)
     # 申请 is in every entry (idf ≈ 0.05), 低保 in one of ten (idf ≈ 2.0): only 低保 ranks
     results = selectors.knowledge_search(query="低保申请")
     assert [h.entry.pk for h in results.hits] == [corpus[0].pk]
@@ -66,3 +70,34 @@ def test_on_a_small_knowledge_base_every_word_counts(corpus):
     results = selectors.knowledge_search(query="低保申请")
     assert results.count == len(corpus)
     assert results.hits[0].entry.pk == corpus[0].pk
+
+
+def test_a_word_over_the_cap_is_read_best_first_with_the_same_top_results(
+    corpus, operator, huarong, monkeypatch
+):
+    _entry(operator, huarong, "申请", "申请")  # the best match of 申请: short, in the question
+    # Impacts are written with the average length of their time; a rebuild aligns them.
+    search.rebuild_index()
+    full = selectors.knowledge_search(query="申请", limit=3)
+    monkeypatch.setattr(search.index, "cap", 4)
+    with CaptureQueriesContext(connection) as queries:
+        capped = selectors.knowledge_search(query="申请", limit=3)
+    assert any("ORDER BY impact DESC LIMIT" in q["sql"] for q in queries.captured_queries)
+    assert [h.score for h in capped.hits] == [h.score for h in full.hits]
+    assert capped.hits[0].entry.question == "申请"
+    # the count is that of the candidates read: a lower bound of the full count
+    assert capped.count == 4 < full.count == len(corpus) + 1
+
+
+def test_a_capped_read_that_cannot_fill_the_page_is_run_again_in_full(
+    corpus, django_user_model, lanshan, monkeypatch
+):
+    other = _user(django_user_model, "lanshan_operator", **{Role.HOTLINE_OPERATOR: lanshan})
+    far = _entry(other, lanshan, "蓝山县的事项", "说明很长的一段话，" * 20 + "末尾提到申请。")
+    monkeypatch.setattr(search.index, "cap", 2)
+    with CaptureQueriesContext(connection) as queries:
+        results = selectors.knowledge_search(query="申请", region=lanshan)
+    rankings = [q for q in queries.captured_queries if "WITH matched AS" in q["sql"]]
+    assert len(rankings) == 2  # capped: nothing of 蓝山县 among the best two; then in full
+    assert [h.entry.pk for h in results.hits] == [far.pk]
+    assert results.count == 1

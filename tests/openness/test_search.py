@@ -107,3 +107,27 @@ def test_editing_reindexes(place):
     services.article_approve(actor=place.people.supervisor, article=article)
     assert selectors.articles_search("抗旱").count == 1
     assert selectors.articles_search("防汛").count == 0
+
+
+def test_index_statistics_stay_in_step_and_a_rebuild_gives_the_same_ranking(corpus, place):
+    from django.db.models import Count, Sum
+
+    from yiciban.openness import search
+    from yiciban.openness.models import Article, SearchIndexStats, SearchPosting
+
+    def state():
+        stats = SearchIndexStats.objects.get(pk=1)
+        indexed = Article.objects.filter(search_length__gt=0).aggregate(
+            n=Count("pk"), total=Sum("search_length")
+        )
+        assert (stats.document_count, stats.total_length) == (indexed["n"], indexed["total"])
+        page = selectors.articles_search("华容县 补贴 发放")
+        return stats.document_count, [(r.article.pk, round(r.score, 6)) for r in page.results]
+
+    draft = corpus
+    services.article_update(actor=place.people.county_editor, article=draft, body="补贴" * 50)
+    before = state()
+    postings = SearchPosting.objects.count()
+    assert search.rebuild_index() == before[0]
+    assert SearchPosting.objects.count() == postings
+    assert state() == before

@@ -83,7 +83,15 @@ class KnowledgeEntry(models.Model):
                 name="hotline_knowledge_validity_order",
             ),
         ]
-        indexes = [models.Index(fields=["status", "region"])]
+        indexes = [
+            models.Index(fields=["status", "region"]),
+            # What a search checks of each matching entry (validity, region, department),
+            # by id: read from this index alone instead of the wide rows with the answers.
+            models.Index(
+                fields=["id", "valid_from", "valid_until", "region", "department"],
+                name="hotline_entry_filter",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.question
@@ -98,16 +106,21 @@ class KnowledgePosting(models.Model):
     entry = models.ForeignKey(KnowledgeEntry, on_delete=models.CASCADE, related_name="postings")
     weight = models.PositiveIntegerField()
     entry_length = models.PositiveIntegerField()
+    # The BM25 term part × 1000 at write time: the order in which a common word's postings
+    # are read when a query caps them (yiciban.core.search).
+    impact = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("知识库索引项")
         verbose_name_plural = _("知识库索引项")
         indexes = [
-            # All four columns, `term` first: ranking reads postings from this index alone
-            # (no table lookups), on SQLite and PostgreSQL alike. One row per (term, entry)
-            # is kept by the indexer, which deletes an entry's rows before writing them.
+            # Every column, `term` first then impact descending: ranking reads postings from
+            # this index alone (no table lookups), a word's postings in full or its best N by
+            # impact, on SQLite and PostgreSQL alike. One row per (term, entry) is kept by the
+            # indexer, which deletes an entry's rows before writing them.
             models.Index(
-                fields=["term", "entry", "weight", "entry_length"], name="hotline_posting_cover"
+                fields=["term", "-impact", "entry", "weight", "entry_length"],
+                name="hotline_posting_impact",
             ),
         ]
 

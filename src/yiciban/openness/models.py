@@ -237,20 +237,41 @@ class ArticleAttachment(models.Model):
 
 
 class SearchPosting(models.Model):
-    """One term of one article in the inverted index that search.py ranks with BM25."""
+    """One term of one article in the inverted index that yiciban.core.search ranks with
+    BM25: the weighted term frequency, the article's weighted length copied in (so ranking
+    reads this table alone) and the impact (the BM25 term part × 1000 at write time, the
+    order in which a common word's postings are read when a query caps them)."""
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
     term = models.CharField(max_length=40)
     tf = models.PositiveIntegerField()
+    doc_length = models.PositiveIntegerField(default=0)
+    impact = models.PositiveIntegerField(default=0)
 
     class Meta:
-        # Covering index: a query term's postings (article, tf) are read from the index
-        # alone. index_article deletes an article's postings before writing them, so each
-        # (term, article) pair occurs once.
-        indexes = [models.Index(fields=["term", "article", "tf"], name="openness_posting_term")]
+        # Covering index: a query term's postings are read from the index alone, in full or
+        # best first by impact. index_article deletes an article's postings before writing
+        # them, so each (term, article) pair occurs once.
+        indexes = [
+            models.Index(
+                fields=["term", "-impact", "article", "tf", "doc_length"],
+                name="openness_posting_impact",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.term}×{self.tf}"
+
+
+class SearchIndexStats(models.Model):
+    """BM25 collection statistics of the article index (one row, id=1), kept in step by
+    search.index_article in the same transaction as the postings."""
+
+    document_count = models.PositiveIntegerField(default=0)
+    total_length = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.document_count} / {self.total_length}"
 
 
 # --- subscriptions ---------------------------------------------------------------------

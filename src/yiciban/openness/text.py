@@ -5,22 +5,20 @@ and the result — like bodies written as HTML — is sanitised by nh3 (the Rust
 sanitiser) with an allow-list: no scripts, styles, event handlers, images or iframes (a
 hall screen must never fetch anything from outside), links only http(s)/mailto/relative.
 
-Tokens: jieba's search mode (`cut_for_search`) gives the words and their shorter parts, so
-"华容县" also matches "华容"; a private Tokenizer keeps our added words out of the global
-jieba state other apps may use."""
+Tokens: the shared search tokenizer (yiciban.core.search.Tokenizer: jieba's search mode,
+so "华容县" also matches "华容", with a private dictionary) with openness's stopwords and
+domain words."""
 
 from __future__ import annotations
 
 import html
-import logging
 import re
-import threading
-import unicodedata
 from collections import Counter
 
-import jieba
 import nh3
 from markdown_it import MarkdownIt
+
+from yiciban.core.search import Tokenizer
 
 from .models import BodyFormat
 
@@ -84,38 +82,14 @@ DOMAIN_WORDS = (
 )  # fmt: skip
 MAX_TERM_LENGTH = 40
 
-_tokenizer: jieba.Tokenizer | None = None
-_tokenizer_lock = threading.Lock()
-
-
-def _jieba() -> jieba.Tokenizer:
-    global _tokenizer
-    if _tokenizer is None:
-        with _tokenizer_lock:
-            if _tokenizer is None:
-                jieba.setLogLevel(logging.WARNING)
-                tokenizer = jieba.Tokenizer()
-                for word in DOMAIN_WORDS:
-                    tokenizer.add_word(word, freq=20000)
-                _tokenizer = tokenizer
-    return _tokenizer
-
-
-def _meaningful(token: str) -> bool:
-    if not token or token in STOPWORDS:
-        return False
-    # Drop pure punctuation and whitespace; keep anything with a letter, digit or Han.
-    return any(unicodedata.category(ch)[0] in "LN" for ch in token)
+tokenizer = Tokenizer(
+    stopwords=STOPWORDS, max_term_length=MAX_TERM_LENGTH, words=DOMAIN_WORDS, word_freq=20000
+)
 
 
 def tokens(text: str) -> list[str]:
     """Search terms of a text (with repeats, in order)."""
-    normalized = unicodedata.normalize("NFKC", text).lower()
-    return [
-        token.strip()[:MAX_TERM_LENGTH]
-        for token in _jieba().cut_for_search(normalized)
-        if _meaningful(token.strip())
-    ]
+    return tokenizer.tokens(text)
 
 
 def query_terms(query: str) -> list[str]:
@@ -126,13 +100,7 @@ def query_terms(query: str) -> list[str]:
 def weighted_terms(*, title: str, summary: str, body_text: str) -> Counter[str]:
     """Term frequencies of an article; a title word counts three times, a summary word
     twice, because a match there says more about what the article is."""
-    counts: Counter[str] = Counter()
-    for token in tokens(title):
-        counts[token] += 3
-    for token in tokens(summary):
-        counts[token] += 2
-    counts.update(tokens(body_text))
-    return counts
+    return tokenizer.weighted_terms([(title, 3), (summary, 2), (body_text, 1)])
 
 
 def excerpt(text: str, terms: list[str], length: int = 120) -> str:
