@@ -180,6 +180,22 @@ def test_screen_playlist_and_configuration(client, place):
     assert village_only.pk and auto.pk
 
 
+def test_an_unchanged_playlist_is_answered_with_304(client, place):
+    url = f"{API}/screens/{place.hall.code}/playlist"
+    first = client.get(url)
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and etag == f'"{first.json()["version"]}"'
+    assert first.headers["Cache-Control"] == "no-cache"
+    again = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again.content == b"" and again.headers["ETag"] == etag
+    assert client.get(url, HTTP_IF_NONE_MATCH='"stale", W/"other"').status_code == 200
+    assert client.get(url, HTTP_IF_NONE_MATCH="garbage").status_code == 200
+    published_article(place, title="新的公告", column_kind="epidemic", show_on_screen=True)
+    changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert "新的公告" in [slide["title"] for slide in changed.json()["slides"]]
+
+
 def test_subscription_double_opt_in_over_the_api(client, place):
     response = client.post(
         f"{API}/subscriptions",

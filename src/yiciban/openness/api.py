@@ -4,7 +4,8 @@ subscribe, file disclosure requests and leave suggestions; staff writes need a s
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
@@ -106,12 +107,20 @@ def search(request: HttpRequest, params: Query[s.SearchParams]):
 
 @router.get(
     "/screens/{code}/playlist",
-    response=s.PlaylistOut,
+    response={200: s.PlaylistOut, 304: None},
     summary="大厅显示屏播放列表",
+    description="带 ETag；以 If-None-Match 重新请求时，播放列表未变则返回 304（无正文）。",
     url_name="openness_screen_playlist",
 )
-def screen_playlist(request: HttpRequest, code: str):
-    return selectors.screen_playlist(selectors.service_point_get(code))
+def screen_playlist(request: HttpRequest, response: HttpResponse, code: str):
+    playlist = selectors.screen_playlist(selectors.service_point_get(code))
+    # A screen asks every couple of minutes all day: an unchanged playlist costs headers only.
+    etag = f'"{playlist["version"]}"'
+    if etag in parse_etags(request.headers.get("If-None-Match", "")):
+        return HttpResponse(status=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache"
+    return playlist
 
 
 @router.get("/disclosure-statistics", response=s.StatisticsOut, summary="依申请公开情况统计")

@@ -66,7 +66,7 @@
     if (!url || !window.fetch) return;
     var controller = window.AbortController ? new AbortController() : null;
     var timeout = setTimeout(function () { if (controller) controller.abort(); }, 15000);
-    fetch(url, { cache: "no-store", credentials: "omit", signal: controller && controller.signal })
+    fetch(url, { cache: "no-cache", credentials: "omit", signal: controller && controller.signal })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.json();
