@@ -44,7 +44,14 @@ def reset() -> None:
     from django.db import connection
     from django_tasks_db.models import DBTaskResult
 
-    tables = ("ledger_entry", "ledger_tile", "ledger_checkpoint", "ledger_logstate")
+    tables = (
+        "ledger_entry",
+        "ledger_entryindex",
+        "ledger_pendingseq",
+        "ledger_tile",
+        "ledger_checkpoint",
+        "ledger_logstate",
+    )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # TRUNCATE, not DELETE: no dead rows of the last run left in the indexes.
@@ -145,7 +152,7 @@ def bench_sustained(seconds: float, per_call: int, rate: float) -> dict:
 
     from django.conf import settings
 
-    from yiciban.ledger.models import Checkpoint, Entry
+    from yiciban.ledger.models import Checkpoint, EntryIndex
     from yiciban.ledger.services import ledger_append_many, ledger_integrate
 
     reset()
@@ -200,7 +207,7 @@ def bench_sustained(seconds: float, per_call: int, rate: float) -> dict:
     drain = observed[-1][1] - started - append_seconds
     if observed[-1][0] < appended:
         raise RuntimeError(f"worker integrated {observed[-1][0]} of {appended}: see {log_path}")
-    index_of = dict(Entry.objects.values_list("seq", "index").iterator(chunk_size=50_000))
+    index_of = dict(EntryIndex.objects.values_list("entry_id", "index").iterator(chunk_size=50_000))
     signed = [
         (size, at.timestamp())
         for size, at in Checkpoint.objects.order_by("id").values_list("size", "created_at")

@@ -48,7 +48,7 @@ def build(size: int) -> float:
 def storage_bytes() -> dict[str, int]:
     from django.db import connection
 
-    tables = ["ledger_entry", "ledger_tile", "ledger_checkpoint"]
+    tables = ["ledger_entry", "ledger_entryindex", "ledger_tile", "ledger_checkpoint"]
     sizes = {}
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -59,7 +59,7 @@ def storage_bytes() -> dict[str, int]:
             cursor.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")
             per_object = dict(cursor.fetchall())
             cursor.execute(
-                "SELECT name, tbl_name FROM sqlite_master WHERE tbl_name IN (%s, %s, %s)",
+                "SELECT name, tbl_name FROM sqlite_master WHERE tbl_name IN (%s, %s, %s, %s)",
                 tables,
             )
             for name, table in cursor.fetchall():
@@ -112,8 +112,9 @@ def compare_pymerkle(pymerkle, size: int, runs: int, workdir: str) -> None:
     vendor = connection.vendor
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT kind, producer, {entry_time_sql(vendor)}, payload_sha256 FROM ledger_entry "
-            f"WHERE log_index < %s ORDER BY log_index",
+            f"SELECT kind, producer, {entry_time_sql(vendor)}, payload_sha256 "
+            f"FROM ledger_entryindex i JOIN ledger_entry e ON e.seq = i.seq "
+            f"WHERE i.log_index < %s ORDER BY i.log_index",
             [size],
         )
         rows = [(k, p, entry_time_from_db(vendor, t), d) for k, p, t, d in cursor.fetchall()]

@@ -125,7 +125,8 @@ def test_hash_tiles(client, log_of_300):
     assert full["Cache-Control"] == "public, max-age=31536000, immutable"
     assert len(full.content) == 8192
     leaf_hashes = [
-        merkle.leaf_hash(e.leaf()) for e in Entry.objects.filter(index__lt=256).order_by("index")
+        merkle.leaf_hash(e.leaf())
+        for e in Entry.objects.filter(position__index__lt=256).order_by("position__index")
     ]
     assert full.content == b"".join(leaf_hashes)
     partial = client.get("/ledger/tile/0/001.p/44")

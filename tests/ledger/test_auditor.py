@@ -57,14 +57,17 @@ def test_empty_log_verifies():
 
 
 def test_an_altered_entry_field_is_found_at_its_index(log):
-    _raw("UPDATE ledger_entry SET producer = 'forged' WHERE log_index = 417")
+    _raw(
+        "UPDATE ledger_entry SET producer = 'forged' WHERE seq = "
+        "(SELECT seq FROM ledger_entryindex WHERE log_index = 417)"
+    )
     report = _audit_fails("leaf_hash", 417)
     assert "tile 0/1 hash #161" in report.divergence.detail
     assert report.entries == 417  # entries before the divergence were verified
 
 
 def test_an_altered_time_is_found(log):
-    entry = Entry.objects.get(index=5)
+    entry = Entry.objects.get(position__index=5)
     _raw(
         "UPDATE ledger_entry SET appended_at = %s WHERE seq = %s",
         [
@@ -77,7 +80,11 @@ def test_an_altered_time_is_found(log):
 
 def test_an_altered_payload_is_found(log):
     payload = json.dumps({"n": 99, "x": "篡改"})
-    _raw("UPDATE ledger_entry SET payload = %s WHERE log_index = 99", [payload])
+    _raw(
+        "UPDATE ledger_entry SET payload = %s WHERE seq = "
+        "(SELECT seq FROM ledger_entryindex WHERE log_index = 99)",
+        [payload],
+    )
     report = _audit_fails("payload_hash", 99)
     assert "SHA-256 of the stored payload" in report.divergence.detail
 
@@ -90,24 +97,31 @@ def test_an_entry_rewritten_with_its_payload_hash_is_still_found(log):
     payload = {"n": 3, "x": "篡改"}
     digest = hashlib.sha256(canonical_bytes(payload)).hexdigest()
     _raw(
-        "UPDATE ledger_entry SET payload = %s, payload_sha256 = %s WHERE log_index = 3",
+        "UPDATE ledger_entry SET payload = %s, payload_sha256 = %s WHERE seq = "
+        "(SELECT seq FROM ledger_entryindex WHERE log_index = 3)",
         [json.dumps(payload), digest],
     )
     _audit_fails("leaf_hash", 3)
 
 
 def test_a_deleted_entry_is_found(log):
-    _raw("DELETE FROM ledger_entry WHERE log_index = 250")
+    _raw(
+        "DELETE FROM ledger_entry WHERE seq = "
+        "(SELECT seq FROM ledger_entryindex WHERE log_index = 250)"
+    )
     _audit_fails("entry_missing", 250)
 
 
 def test_an_entry_and_its_leaf_hash_rewritten_together_are_found_by_the_level_above(log):
-    entry = Entry.objects.get(index=10)
+    entry = Entry.objects.get(position__index=10)
     entry.producer = "forged"
     tile = Tile.objects.get(level=0, index=0)
     data = bytearray(tile.hashes)
     data[10 * 32 : 11 * 32] = entry.leaf_hash()
-    _raw("UPDATE ledger_entry SET producer = 'forged' WHERE log_index = 10")
+    _raw(
+        "UPDATE ledger_entry SET producer = 'forged' WHERE seq = "
+        "(SELECT seq FROM ledger_entryindex WHERE log_index = 10)"
+    )
     _raw("UPDATE ledger_tile SET hashes = %s WHERE id = %s", [bytes(data), tile.pk])
     report = _audit_fails("tile_hash", 0)
     assert "tile 1/0 hash #0 (entries 0..255)" in report.divergence.detail
@@ -116,12 +130,15 @@ def test_an_entry_and_its_leaf_hash_rewritten_together_are_found_by_the_level_ab
 def test_a_rewritten_tail_is_found_by_the_checkpoint_roots(log):
     # Entry 599 and its leaf hash rewritten in the partial tiles: no full tile covers it, but
     # the signed root of size 600 no longer matches.
-    entry = Entry.objects.get(index=599)
+    entry = Entry.objects.get(position__index=599)
     entry.producer = "forged"
     tile = Tile.objects.get(level=0, index=2)
     data = bytearray(tile.hashes)
     data[(599 - 512) * 32 : (600 - 512) * 32] = entry.leaf_hash()
-    _raw("UPDATE ledger_entry SET producer = 'forged' WHERE log_index = 599")
+    _raw(
+        "UPDATE ledger_entry SET producer = 'forged' WHERE seq = "
+        "(SELECT seq FROM ledger_entryindex WHERE log_index = 599)"
+    )
     _raw("UPDATE ledger_tile SET hashes = %s WHERE id = %s", [bytes(data), tile.pk])
     report = _audit_fails("checkpoint_root", None)
     assert "size 600" in report.divergence.detail
@@ -137,9 +154,9 @@ def test_a_forged_checkpoint_is_found(log):
 
 
 def test_extra_rows_are_found(log):
-    _raw("UPDATE ledger_entry SET log_index = 700 WHERE log_index = 599")
+    _raw("UPDATE ledger_entryindex SET log_index = 700 WHERE log_index = 599")
     _audit_fails("entry_missing", 599)
-    _raw("UPDATE ledger_entry SET log_index = 599 WHERE log_index = 700")
+    _raw("UPDATE ledger_entryindex SET log_index = 599 WHERE log_index = 700")
     assert audit_log().ok
     Tile.objects.create(level=3, index=0, hashes=b"\x00" * 32)
     _audit_fails("extra_tile", None)

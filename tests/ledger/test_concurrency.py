@@ -78,7 +78,7 @@ def test_appenders_and_integrators_racing_leave_no_gap_and_no_duplicate():
 
     expected = appenders * per_appender * 4 // 5
     assert len(kept) == expected
-    rows = list(Entry.objects.values_list("seq", "index"))
+    rows = list(Entry.objects.values_list("seq", "position__index"))
     assert sorted(seq for seq, _ in rows) == sorted(kept)
     assert sorted(index for _, index in rows) == list(range(expected))
     sizes = list(Checkpoint.objects.order_by("id").values_list("size", flat=True))

@@ -192,6 +192,9 @@ def test_ledger_verify_command(capsys):
     assert "ledger OK: size 40" in capsys.readouterr().out
     table = connection.ops.quote_name(Entry._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET producer = 'q' WHERE log_index = 17")
+        cursor.execute(
+            f"UPDATE {table} SET producer = 'q' WHERE seq = "
+            "(SELECT seq FROM ledger_entryindex WHERE log_index = 17)"
+        )
     with pytest.raises(CommandError, match="entry 17"):
         call_command("ledger", "verify")

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Checkpoint, Entry, LedgerAlarm
 
@@ -18,10 +19,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Entry)
 class EntryAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "index", "kind", "producer", "appended_at"]
+    list_display = ["seq", "log_index", "kind", "producer", "appended_at"]
     list_filter = ["kind"]
+    list_select_related = ["position"]
     search_fields = ["producer", "payload_sha256"]
     exclude = ["payload"]  # may hold personal data; the log commits only to its hash
+
+    @admin.display(description=_("日志序号"), ordering="position__index")
+    def log_index(self, obj):
+        return obj.index
 
 
 @admin.register(Checkpoint)

@@ -18,7 +18,17 @@ from yiciban.core import keys
 
 from . import conf, merkle, note, tiles
 from .canonical import CanonicalError, canonical_bytes
-from .models import Checkpoint, Entry, LogState, Tile, entry_leaf, entry_time_sql, sqlite_entry_time
+from .models import (
+    Checkpoint,
+    Entry,
+    EntryIndex,
+    LogState,
+    PendingSeq,
+    Tile,
+    entry_leaf,
+    entry_time_sql,
+    sqlite_entry_time,
+)
 
 CHUNK_TILES = 64  # level-0 tiles (of 256 entries) read per query
 
@@ -72,7 +82,7 @@ def _audit(report: AuditReport, progress) -> None:
     state = LogState.objects.filter(pk=1).first()
     size = state.size if state else 0
     report.size = size
-    report.pending = Entry.objects.filter(index__isnull=True).count()
+    report.pending = PendingSeq.objects.count()
     checkpoint_roots = _verified_checkpoints(report, size)
 
     builder = _TileChecker(report)
@@ -113,8 +123,8 @@ def _audit(report: AuditReport, progress) -> None:
 
     builder.finish(size)
     report.root_hash = frontier.root()
-    if Entry.objects.filter(index__gte=size).exists():
-        first = Entry.objects.filter(index__gte=size).order_by("index").first()
+    first = EntryIndex.objects.filter(index__gte=size).order_by("index").first()
+    if first is not None:
         raise _fail(first.index, "extra_entry", f"entry {first.index} lies beyond tree size {size}")
     if state is not None and bytes(state.root_hash) != report.root_hash:
         raise _fail(
@@ -129,13 +139,14 @@ def _entry_rows(start: int, end: int) -> list[tuple[int, str, str, str, str, str
     in index order, without the ORM's per-row conversions (the time already in the entry's
     format, the payload as the stored JSON text)."""
     table = connection.ops.quote_name(Entry._meta.db_table)
+    numbered = connection.ops.quote_name(EntryIndex._meta.db_table)
     vendor = connection.vendor
     payload_sql = "payload::text" if vendor == "postgresql" else "CAST(payload AS TEXT)"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT log_index, kind, producer, {entry_time_sql(vendor)}, payload_sha256, "
-            f"{payload_sql} FROM {table} WHERE log_index >= %s AND log_index < %s "
-            f"ORDER BY log_index",
+            f"SELECT i.log_index, kind, producer, {entry_time_sql(vendor)}, payload_sha256, "
+            f"{payload_sql} FROM {numbered} i JOIN {table} e ON e.seq = i.seq "
+            f"WHERE i.log_index >= %s AND i.log_index < %s ORDER BY i.log_index",
             [start, end],
         )
         rows = cursor.fetchall()

@@ -1,7 +1,8 @@
 """Tables of the verifiable log. Entries are appended inside the writers' transactions and
 get their log index later, when an integration assigns indices, stores the new tree hashes
 as tiles and signs a checkpoint — all in one transaction. Nothing here is ever updated by
-the application except `Entry.index` (set once), growing tiles and the one `LogState` row."""
+the application except growing tiles and the one `LogState` row: an entry's index is a row
+of its own (`EntryIndex`, inserted once), so numbering never rewrites the wide entry rows."""
 
 from __future__ import annotations
 
@@ -97,13 +98,10 @@ class LogState(models.Model):
 
 class Entry(models.Model):
     """One log entry. `seq` is given at append; `index` (the position in the tree) at
-    integration. The leaf committed to the tree is the canonical JSON of
-    {kind, payload_sha256, producer, time, v}; the payload itself stays here (not public)."""
+    integration, as an `EntryIndex` row. The leaf committed to the tree is the canonical JSON
+    of {kind, payload_sha256, producer, time, v}; the payload itself stays here (not public)."""
 
     seq = models.BigAutoField(primary_key=True)
-    index = models.BigIntegerField(
-        _("日志序号"), null=True, blank=True, unique=True, db_column="log_index"
-    )
     kind = models.CharField(_("类别"), max_length=64)
     producer = models.CharField(_("产生方"), max_length=128)
     appended_at = models.DateTimeField(_("写入时间"))
@@ -113,15 +111,15 @@ class Entry(models.Model):
     class Meta:
         verbose_name = _("账本条目")
         verbose_name_plural = _("账本条目")
-        indexes = [
-            # The integrator's queue: entries without an index, in append order.
-            models.Index(
-                fields=["seq"], condition=Q(index__isnull=True), name="ledger_entry_pending"
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"#{self.index if self.index is not None else '-'} {self.kind}"
+
+    @property
+    def index(self) -> int | None:
+        """The log index, None while the entry waits for integration."""
+        position = getattr(self, "position", None)  # reverse one-to-one: absent until numbered
+        return position.index if position is not None else None
 
     @property
     def time(self) -> str:
@@ -145,6 +143,45 @@ class Entry(models.Model):
 
     def leaf_hash(self) -> bytes:
         return leaf_hash(self.leaf())
+
+
+class EntryIndex(models.Model):
+    """The log index of an integrated entry: a narrow row inserted once by the integrator
+    (on PostgreSQL, numbering by UPDATE of the entries would write a new version of every
+    wide entry row and of its index entries). No foreign-key constraint: the integrator
+    inserts 10,000 of these per batch, and `yiciban ledger verify` reports an index whose
+    entry row is missing."""
+
+    entry = models.OneToOneField(
+        Entry,
+        primary_key=True,
+        db_column="seq",
+        db_constraint=False,
+        on_delete=models.CASCADE,  # ORM deletes only (tests, a recreated log)
+        related_name="position",
+    )
+    index = models.BigIntegerField(_("日志序号"), unique=True, db_column="log_index")
+
+    class Meta:
+        verbose_name = _("条目序号")
+        verbose_name_plural = _("条目序号")
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} → #{self.index}"
+
+
+class PendingSeq(models.Model):
+    """The integrator's queue: the seq of every appended entry not yet integrated, inserted
+    with the entry and deleted when the entry gets its `EntryIndex`."""
+
+    seq = models.BigIntegerField(primary_key=True)
+
+    class Meta:
+        verbose_name = _("待并入条目")
+        verbose_name_plural = _("待并入条目")
+
+    def __str__(self) -> str:
+        return str(self.seq)
 
 
 class Tile(models.Model):

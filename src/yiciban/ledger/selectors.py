@@ -154,7 +154,7 @@ def verifier_keys() -> list[str]:
 
 
 def entry_at(index: int) -> EntryView:
-    entry = Entry.objects.filter(index=index).first()
+    entry = Entry.objects.filter(position__index=index).first()
     if entry is None or index >= published_size():
         raise NotFound(_("第 %(index)d 条账本条目不存在") % {"index": index}, code="no_entry")
     leaf = entry.leaf()
@@ -166,7 +166,7 @@ def entry_at(index: int) -> EntryView:
 def entry_by_seq(seq: int) -> Entry:
     """For the app that appended it: the entry (with its payload), whose `index` is None
     until it has been integrated."""
-    entry = Entry.objects.filter(seq=seq).first()
+    entry = Entry.objects.select_related("position").filter(seq=seq).first()
     if entry is None:
         raise NotFound(_("账本条目不存在"), code="no_entry")
     return entry
@@ -245,10 +245,15 @@ def entry_bundle(index: int, width: int | None) -> bytes | None:
     if tiles.tile_width(0, index, published_size()) < want:
         return None
     start = index * tiles.TILE_WIDTH
-    rows = Entry.objects.filter(index__gte=start, index__lt=start + want).order_by("index")
+    rows = (
+        Entry.objects.filter(position__index__gte=start, position__index__lt=start + want)
+        .select_related("position")
+        .order_by("position__index")
+    )
     parts = []
     expected = start
-    for entry in rows.only("index", "kind", "producer", "appended_at", "payload_sha256"):
+    fields = ("position__index", "kind", "producer", "appended_at", "payload_sha256")
+    for entry in rows.only(*fields):
         if entry.index != expected:
             return None
         leaf = entry.leaf()

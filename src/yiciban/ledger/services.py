@@ -10,6 +10,7 @@ transaction, under a lock on the one LogState row, so at most one integrator run
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -27,8 +28,10 @@ from .canonical import CanonicalError, canonical_bytes
 from .models import (
     Checkpoint,
     Entry,
+    EntryIndex,
     LedgerAlarm,
     LogState,
+    PendingSeq,
     entry_leaf,
     entry_time_sql,
     format_time,
@@ -150,18 +153,31 @@ def _insert_entries(now, rows: list[tuple[str, str, str, bytes]]) -> list[int]:
                 params += (kind, producer, appended_at, digest, canonical.decode())
             values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING seq", params)
-            seqs.extend(seq for (seq,) in cursor.fetchall())
+            chunk_seqs = [seq for (seq,) in cursor.fetchall()]
+            cursor.execute(
+                f"INSERT INTO {_table(PendingSeq)} (seq) VALUES "
+                + ", ".join(["(%s)"] * len(chunk_seqs)),
+                chunk_seqs,
+            )
+            seqs.extend(chunk_seqs)
     return seqs
 
 
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
 def _copy_entries(table: str, columns: str, now, rows) -> list[int]:
-    """PostgreSQL: take the seqs from the sequence in one query, then COPY the rows as one
-    text-format buffer. The values need no quoting beyond backslashes: kind is [a-z0-9_.],
-    producer is printable, the digest is hex and canonical JSON escapes every control
-    character, so no tab, newline or carriage return can occur in them."""
+    """PostgreSQL: take the seqs from the sequence and queue them for the integrator in one
+    statement, then COPY the rows as one text-format buffer. The values need no quoting
+    beyond backslashes: kind is [a-z0-9_.], producer is printable, the digest is hex and
+    canonical JSON escapes every control character, so no tab, newline or carriage return
+    can occur in them."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'seq')) FROM generate_series(1, %s)",
+            f"INSERT INTO {_table(PendingSeq)} (seq) "
+            "SELECT nextval(pg_get_serial_sequence(%s, 'seq')) FROM generate_series(1, %s) "
+            "RETURNING seq",
             [Entry._meta.db_table, len(rows)],
         )
         # One session's nextval calls only grow: sorted, they follow the rows in order.
@@ -369,12 +385,12 @@ def _check_extends(last, old_size, new_size, new_root, reader, origin) -> None:
 def _pending_entries(limit: int) -> list[tuple[int, str, str, str, str]]:
     """(seq, kind, producer, time, payload_sha256) of the first `limit` pending entries in
     append order; `time` already in the entry's format (§2.1 of docs/ledger.md)."""
-    table = connection.ops.quote_name(Entry._meta.db_table)
     vendor = connection.vendor
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT seq, kind, producer, {entry_time_sql(vendor)}, payload_sha256 FROM {table} "
-            f"WHERE log_index IS NULL ORDER BY seq LIMIT %s",
+            f"SELECT e.seq, kind, producer, {entry_time_sql(vendor)}, payload_sha256 "
+            f"FROM {_table(PendingSeq)} p JOIN {_table(Entry)} e ON e.seq = p.seq "
+            f"ORDER BY p.seq LIMIT %s",
             [limit],
         )
         rows = cursor.fetchall()
@@ -387,29 +403,36 @@ def _pending_entries(limit: int) -> list[tuple[int, str, str, str, str]]:
 
 
 def _assign_indices(seqs: list[int], first_index: int) -> None:
-    """Give `seqs` (ascending) the indices first_index, first_index + 1, … in one statement.
-    Exactly the rows read are numbered: on PostgreSQL an append with a smaller seq may commit
-    meanwhile, so the seqs travel as an array; on SQLite the integrator holds the write lock
-    from BEGIN IMMEDIATE, so the pending rows up to the last seq read are the ones read."""
-    table = connection.ops.quote_name(Entry._meta.db_table)
+    """Give `seqs` (ascending) the indices first_index, first_index + 1, … : insert their
+    narrow EntryIndex rows and take them off the queue, one statement each, whatever the
+    batch size. The entry rows are not touched (on PostgreSQL an UPDATE would write a new
+    version of each wide row). Exactly the rows read are numbered: an append with a smaller
+    seq may commit meanwhile on PostgreSQL, so the seqs travel as one array (JSON on SQLite)."""
+    queue, numbered = _table(PendingSeq), _table(EntryIndex)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            cursor.execute(f"DELETE FROM {queue} WHERE seq = ANY(%s::bigint[])", [seqs])
+            dequeued = cursor.rowcount
             cursor.execute(
-                f"UPDATE {table} SET log_index = u.n - 1 + %s "
-                f"FROM unnest(%s::bigint[]) WITH ORDINALITY AS u(s, n) "
-                f"WHERE {table}.seq = u.s AND {table}.log_index IS NULL",
+                f"INSERT INTO {numbered} (seq, log_index) SELECT u.s, u.n - 1 + %s "
+                f"FROM unnest(%s::bigint[]) WITH ORDINALITY AS u(s, n)",
                 [first_index, seqs],
             )
         else:
+            array = json.dumps(seqs)
             cursor.execute(
-                f"UPDATE {table} SET log_index = numbered.position + %s "
-                f"FROM (SELECT seq AS numbered_seq, row_number() OVER (ORDER BY seq) - 1 "
-                f"AS position FROM {table} WHERE log_index IS NULL AND seq <= %s) AS numbered "
-                f"WHERE {table}.seq = numbered.numbered_seq",
-                [first_index, seqs[-1]],
+                f"DELETE FROM {queue} WHERE seq IN (SELECT value FROM json_each(%s))", [array]
             )
-        if cursor.rowcount != len(seqs):
-            raise RuntimeError(f"assigned {cursor.rowcount} indices for {len(seqs)} entries")
+            dequeued = cursor.rowcount
+            cursor.execute(
+                f"INSERT INTO {numbered} (seq, log_index) "
+                f"SELECT value, CAST(key AS INTEGER) + %s FROM json_each(%s)",
+                [first_index, array],
+            )
+        if dequeued != len(seqs) or cursor.rowcount != len(seqs):
+            raise RuntimeError(
+                f"dequeued {dequeued} and numbered {cursor.rowcount} of {len(seqs)} entries"
+            )
 
 
 def _save_tiles(changed: dict[tiles.TileKey, bytes]) -> None:
