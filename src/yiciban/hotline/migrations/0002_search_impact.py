@@ -31,7 +31,6 @@ class Migration(migrations.Migration):
             name="impact",
             field=models.PositiveIntegerField(default=0),
         ),
-        migrations.RunPython(fill_impacts, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name="knowledgeposting",
             index=models.Index(
@@ -46,4 +45,7 @@ class Migration(migrations.Migration):
                 name="hotline_entry_filter",
             ),
         ),
+        # Data last: PostgreSQL refuses CREATE INDEX on a table with row updates pending
+        # deferred trigger events in the same transaction.
+        migrations.RunPython(fill_impacts, migrations.RunPython.noop),
     ]

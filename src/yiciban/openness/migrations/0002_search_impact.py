@@ -58,7 +58,6 @@ class Migration(migrations.Migration):
             name="impact",
             field=models.PositiveIntegerField(default=0),
         ),
-        migrations.RunPython(fill, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name="searchposting",
             index=models.Index(
@@ -66,4 +65,7 @@ class Migration(migrations.Migration):
                 name="openness_posting_impact",
             ),
         ),
+        # Data last: PostgreSQL refuses CREATE INDEX on a table with row updates pending
+        # deferred trigger events in the same transaction.
+        migrations.RunPython(fill, migrations.RunPython.noop),
     ]
