@@ -12,13 +12,9 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.security import django_auth
 from pydantic import Field
-
-from yiciban.core.errors import NotFound
-from yiciban.org.models import Department
 
 from . import selectors, services
 from .models import Grant, ReadLog, SharedRecord
@@ -131,15 +127,6 @@ class ReadLogPage(Schema):
     items: list[ReadLogOut]
 
 
-def _department(uscc: str, field: str) -> Department:
-    department = Department.objects.filter(uscc=uscc.strip().upper(), is_active=True).first()
-    if department is None:
-        raise NotFound(
-            _("没有统一社会信用代码为%(c)s的部门") % {"c": uscc}, code=f"{field}_unknown"
-        )
-    return department
-
-
 def _grant_out(grant: Grant) -> dict:
 
     return {
@@ -193,7 +180,7 @@ def publish(request: HttpRequest, payload: RecordIn):
     record = services.record_publish(
         actor=request.user,
         category_code=payload.category,
-        producer=_department(payload.producer_uscc, "producer"),
+        producer=selectors.department_by_uscc(payload.producer_uscc, "producer"),
         subject=services.resolve_subject(payload.subject_kind, payload.subject),
         reference=payload.reference,
         payload=payload.payload,
@@ -216,8 +203,8 @@ def grant_create(request: HttpRequest, payload: GrantIn):
     grant = services.grant_create(
         actor=request.user,
         category_code=payload.category,
-        grantor=_department(payload.grantor_uscc, "grantor"),
-        grantee=_department(payload.grantee_uscc, "grantee"),
+        grantor=selectors.department_by_uscc(payload.grantor_uscc, "grantor"),
+        grantee=selectors.department_by_uscc(payload.grantee_uscc, "grantee"),
         purpose=payload.purpose,
         valid_from=payload.valid_from,
         valid_until=payload.valid_until,

@@ -44,6 +44,38 @@ def administered_departments(user) -> QuerySet[Department]:
     return org_selectors.departments_covered(user, Role.DEPARTMENT_ADMIN)
 
 
+def active_department(raw_id: object) -> Department | None:
+    """The active department whose primary key a form posted, or None for anything else
+    (empty, not a number, unknown, inactive)."""
+    try:
+        pk = int(str(raw_id))
+    except (TypeError, ValueError):
+        return None
+    return Department.objects.filter(pk=pk, is_active=True).first() if pk > 0 else None
+
+
+def department_by_uscc(uscc: str, field: str) -> Department:
+    """The active department with this USCC; NotFound names the field it came from."""
+    department = Department.objects.filter(uscc=uscc.strip().upper(), is_active=True).first()
+    if department is None:
+        raise NotFound(
+            _("没有统一社会信用代码为%(c)s的部门") % {"c": uscc}, code=f"{field}_unknown"
+        )
+    return department
+
+
+def grant_form_choices(user) -> dict:
+    """What the grants page offers: the user's departments, the categories they own, and
+    every active department as a possible grantee."""
+    administered = administered_departments(user)
+    owner_kinds = set(administered.values_list("kind", flat=True))
+    return {
+        "administered": administered,
+        "categories": categories().filter(owner_kind__in=owner_kinds),
+        "departments": Department.objects.filter(is_active=True).select_related("region"),
+    }
+
+
 def categories() -> QuerySet[DataCategory]:
     return DataCategory.objects.filter(is_active=True).order_by("owner_kind", "code")
 

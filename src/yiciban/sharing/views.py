@@ -13,10 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yiciban.core.errors import DomainError
-from yiciban.org.models import Department
 
 from . import selectors, services
-from .models import DataCategory
 
 PAGE_SIZE = 50
 
@@ -32,12 +30,12 @@ def _show_error(request: HttpRequest, exc: DomainError) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def grants(request: HttpRequest) -> HttpResponse:
-    administered = selectors.administered_departments(request.user)
+    choices = selectors.grant_form_choices(request.user)
     if request.method == "POST":
-        grantor = administered.filter(pk=request.POST.get("grantor") or 0).first()
-        grantee = Department.objects.filter(
-            pk=request.POST.get("grantee") or 0, is_active=True
-        ).first()
+        grantor = selectors.active_department(request.POST.get("grantor"))
+        if grantor is not None and grantor not in choices["administered"]:
+            grantor = None
+        grantee = selectors.active_department(request.POST.get("grantee"))
         if grantor is None or grantee is None:
             messages.error(request, _("请选择授权部门和被授权部门"))
         else:
@@ -60,13 +58,10 @@ def grants(request: HttpRequest) -> HttpResponse:
                     % {"d": grant.grantee.name, "c": grant.category.name},
                 )
                 return redirect("sharing:grants")
-    owner_kinds = set(administered.values_list("kind", flat=True))
     context = {
+        **choices,
         "given": selectors.grants_given_by(request.user)[:200],
         "held": selectors.grants_held_by(request.user)[:200],
-        "administered": administered,
-        "categories": DataCategory.objects.filter(is_active=True, owner_kind__in=owner_kinds),
-        "departments": Department.objects.filter(is_active=True).select_related("region"),
         "today": timezone.localdate(),
         "form": request.POST if request.method == "POST" else {},
     }
