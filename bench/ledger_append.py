@@ -30,11 +30,15 @@ import sys
 import time
 
 
-def setup() -> None:
+def setup_django_only() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiciban.settings")
     import django
 
     django.setup()
+
+
+def setup() -> None:
+    setup_django_only()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -139,31 +143,29 @@ def bench_integration(n: int) -> None:
         )
 
 
-def bench_sustained(seconds: float, per_call: int, rate: float) -> dict:
-    """Appends for `seconds` (ledger_append_many, `per_call` entries per transaction, paced to
-    `rate` entries/s or flat out if 0) while `yiciban worker` — a separate process, as
-    deployed — integrates them through the task queue. An observer process polls the latest
-    checkpoint every 10 ms; an entry's delay is from the commit of its append to the first
-    observation of a checkpoint that covers it (so it includes up to 10 ms of polling). The
-    delay to the checkpoint's signing time (its created_at, just before its commit) is given
-    as a cross-check."""
+def bench_sustained(seconds: float, per_call: int, rate: float, appenders: int = 1) -> dict:
+    """Appends for `seconds` from `appenders` processes (as several web workers would write;
+    each calls ledger_append_many with `per_call` entries per transaction, paced to
+    `rate / appenders` entries/s or flat out if `rate` is 0) while `yiciban worker` — a
+    separate process, as deployed — integrates them through the task queue. An observer
+    process polls the latest checkpoint every 10 ms; an entry's delay is from the commit of
+    its append to the first observation of a checkpoint that covers it (so it includes up to
+    10 ms of polling). The delay to the checkpoint's signing time (its created_at, just
+    before its commit) is given as a cross-check."""
     import bisect
     import subprocess
 
     from django.conf import settings
 
     from yiciban.ledger.models import Checkpoint, EntryIndex
-    from yiciban.ledger.services import ledger_append_many, ledger_integrate
+    from yiciban.ledger.services import ledger_integrate
 
     reset()
     ledger_integrate()  # the empty tree's checkpoint
-    pool = [
-        {"kind": "case.event", "producer": "cases", "payload": payload(i)} for i in range(20_000)
-    ]
     log_path = os.path.join(settings.INSTANCE_DIR, "ledger-bench-worker.log")
     log = open(log_path, "w")  # noqa: SIM115 — closed below, after the worker
     worker = subprocess.Popen(
-        [sys.executable, "-m", "yiciban.cli", "worker", "--interval", "0.2"],
+        [sys.executable, "-m", "yiciban.cli", "worker"],  # its default polling interval
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -178,25 +180,52 @@ def bench_sustained(seconds: float, per_call: int, rate: float) -> dict:
         and "Starting worker" in open(log_path).read()  # noqa: SIM115
     ):
         time.sleep(0.1)
-    time.sleep(0.5)
-    batches: list[tuple[list[int], float]] = []  # (seqs, commit time)
-    appended = 0
-    started = time.time()
+    # The appenders start Django, then wait for a common start time.
+    started = time.time() + 5.0
+    batch_paths = [
+        os.path.join(settings.INSTANCE_DIR, f"ledger-bench-appender-{n}.txt")
+        for n in range(appenders)
+    ]
+    appender_processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--append-into",
+                path,
+                "--start-at",
+                repr(started),
+                "--sustained-seconds",
+                repr(seconds),
+                "--per-call",
+                str(per_call),
+                "--rate",
+                repr(rate / appenders),
+            ]
+        )
+        for path in batch_paths
+    ]
     try:
-        while (now := time.time()) < started + seconds:
-            if rate and appended > (now - started) * rate:
-                time.sleep(0.001)
-                continue
-            offset = appended % len(pool)
-            chunk = pool[offset : offset + per_call]
-            pending = ledger_append_many(entries=chunk)  # one transaction, commits here
-            batches.append(([p.seq for p in pending], time.time()))
-            appended += len(pending)
-        append_seconds = time.time() - started
+        for process in appender_processes:
+            if process.wait() != 0:
+                raise RuntimeError(f"an appender failed (exit {process.returncode})")
+        batches: list[tuple[list[int], float]] = []  # (seqs, commit time)
+        append_end = started
+        for path in batch_paths:
+            with open(path) as lines:
+                for line in lines:
+                    committed, seqs = line.split()
+                    batches.append(([int(seq) for seq in seqs.split(",")], float(committed)))
+                    append_end = max(append_end, float(committed))
+        append_seconds = append_end - started
+        appended = sum(len(seqs) for seqs, _ in batches)
         deadline = time.time() + 60
         while _last_observed(observed_path)[0] < appended and time.time() < deadline:
             time.sleep(0.05)
     finally:
+        for process in appender_processes:
+            if process.poll() is None:
+                process.kill()
         observer.terminate()
         observer.wait(timeout=30)
         worker.terminate()
@@ -224,10 +253,6 @@ def bench_sustained(seconds: float, per_call: int, rate: float) -> dict:
     signed_delays.sort()
     if os.environ.get("LEDGER_BENCH_DEBUG"):
         print("observed", [(size, round(at - started, 2)) for size, at in observed])
-        print(
-            "batches",
-            [(seqs[0], index_of[seqs[0]], round(at - started, 2)) for seqs, at in batches[::20]],
-        )
     delays.sort()
     result = {
         "seconds": append_seconds,
@@ -243,10 +268,11 @@ def bench_sustained(seconds: float, per_call: int, rate: float) -> dict:
         "signed_p99": signed_delays[int(len(signed_delays) * 0.99) - 1],
     }
     print(
-        f"  sustained {append_seconds:.0f} s, ledger_append_many of {per_call} per transaction"
-        f"{f' paced to {rate:,.0f}/s' if rate else ' flat out'}, `yiciban worker` integrating: "
-        f"appended {appended:,} = {result['append_rate']:,.0f}/s; integrated under signed "
-        f"checkpoints by the end {at_end:,} = {result['integrated_rate']:,.0f}/s "
+        f"  sustained {append_seconds:.0f} s, {appenders} appender process(es), "
+        f"ledger_append_many of {per_call} per transaction"
+        f"{f' paced to {rate:,.0f}/s in all' if rate else ' flat out'}, `yiciban worker` "
+        f"integrating: appended {appended:,} = {result['append_rate']:,.0f}/s; integrated under "
+        f"signed checkpoints by the end {at_end:,} = {result['integrated_rate']:,.0f}/s "
         f"(backlog {appended - at_end:,}, drained {drain:.2f} s later); "
         f"{result['checkpoints']} checkpoints; append commit → covered by a checkpoint: "
         f"p50 {result['p50'] * 1000:.0f} ms, p99 {result['p99'] * 1000:.0f} ms, "
@@ -255,6 +281,29 @@ def bench_sustained(seconds: float, per_call: int, rate: float) -> dict:
         flush=True,
     )
     return result
+
+
+def append_loop(out_path: str, start_at: float, seconds: float, per_call: int, rate: float):
+    """One appender process of the sustained run: from `start_at` for `seconds`, append
+    `per_call` entries per transaction paced to `rate`/s (0: flat out); write one line per
+    committed transaction: "<commit time> <seq>,<seq>,…"."""
+    from yiciban.ledger.services import ledger_append_many
+
+    pool = [
+        {"kind": "case.event", "producer": "cases", "payload": payload(i)} for i in range(20_000)
+    ]
+    appended = 0
+    with open(out_path, "w") as out:
+        time.sleep(max(0.0, start_at - time.time()))
+        while (now := time.time()) < start_at + seconds:
+            if rate and appended > (now - start_at) * rate:
+                time.sleep(0.001)
+                continue
+            offset = appended % len(pool)
+            pending = ledger_append_many(entries=pool[offset : offset + per_call])  # commits
+            committed = time.time()
+            out.write(f"{committed} {','.join(str(p.seq) for p in pending)}\n")
+            appended += len(pending)
 
 
 def observe(path: str) -> None:
@@ -302,13 +351,21 @@ def main() -> int:
     parser.add_argument("--per-call", type=int, default=500, help="entries per transaction")
     parser.add_argument("--rate", type=float, default=0, help="pace appends (0: flat out)")
     parser.add_argument("--only-sustained", action="store_true")
+    parser.add_argument(
+        "--appenders", type=int, default=1, help="appender processes sharing --rate"
+    )
     parser.add_argument("--observe", help=argparse.SUPPRESS)  # the observer process
+    parser.add_argument("--append-into", help=argparse.SUPPRESS)  # an appender process
+    parser.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.append_into:
+        setup_django_only()
+        append_loop(
+            args.append_into, args.start_at, args.sustained_seconds, args.per_call, args.rate
+        )
+        return 0
     if args.observe:
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiciban.settings")
-        import django
-
-        django.setup()
+        setup_django_only()
         observe(args.observe)
         return 0
     setup()
@@ -318,7 +375,7 @@ def main() -> int:
     if not args.only_sustained:
         bench_appends(args.entries)
         bench_integration(args.entries)
-    bench_sustained(args.sustained_seconds, args.per_call, args.rate)
+    bench_sustained(args.sustained_seconds, args.per_call, args.rate, args.appenders)
     reset()
     return 0
 

@@ -79,7 +79,7 @@ def worker(argv: list[str]) -> int:
 
     # Poll often: ledger integration and notifications promise sub-second pick-up.
     if not any(a.startswith("--interval") for a in argv):
-        argv = ["--interval", "0.2", *argv]
+        argv = ["--interval", "0.1", *argv]
     execute_from_command_line(["yiciban", "db_worker", *argv])
     return 0
 

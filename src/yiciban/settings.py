@@ -196,7 +196,7 @@ YICIBAN = {
     # The ledger's checkpoint origin line (C2SP tlog-checkpoint): ASCII, names this log.
     "LEDGER_ORIGIN": env.str("YICIBAN_LEDGER_ORIGIN", default="yiciban.example/ledger"),
     # Longest wait between an append and its integration into the signed tree.
-    "LEDGER_INTEGRATION_DELAY_SECONDS": env.float("YICIBAN_LEDGER_INTEGRATION_DELAY", default=0.25),
+    "LEDGER_INTEGRATION_DELAY_SECONDS": env.float("YICIBAN_LEDGER_INTEGRATION_DELAY", default=0.1),
     # How often a process re-checks whether an admin changed the working-day calendar.
     "CALENDAR_RECHECK_SECONDS": env.float("YICIBAN_CALENDAR_RECHECK_SECONDS", default=5),
 }

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 
+import orjson
+
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_DEPTH = 32
 
@@ -39,20 +41,21 @@ class CanonicalError(ValueError):
 
 def canonical_json(value: object) -> str:
     """The RFC 8785 text of `value` (encode with UTF-8 to get the bytes to hash)."""
+    return canonical_bytes(value).decode("utf-8")
+
+
+def canonical_bytes(value: object) -> bytes:
+    """The RFC 8785 bytes of `value` (UTF-8), the form that is hashed."""
     try:
         _check_fast(value, 0)
     except _Slow:
         parts: list[str] = []
         _write(value, parts, "", 0)
-        return "".join(parts)
-    # Every value is of a plain type and in range, and no object mixes keys whose UTF-16
-    # and code-point orders differ: the C encoder then writes exactly the JCS text.
-    return _fast_dumps(value)
-
-
-_fast_dumps = json.JSONEncoder(
-    ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
-).encode
+        return "".join(parts).encode("utf-8")
+    # Every value is of a plain type and in range, and no object holds keys beyond U+FFFF
+    # (whose UTF-16 and code-point orders differ): orjson then writes exactly the JCS bytes
+    # — compact, members sorted, the same escapes — about ten times faster than json.
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
 class _Slow(Exception):
@@ -60,31 +63,43 @@ class _Slow(Exception):
 
 
 def _check_fast(value: object, depth: int) -> None:
+    """Raise _Slow unless `value` is provably plain. The members of objects and arrays are
+    checked in one loop (the ledger's payloads are mostly flat) and an object's keys as one
+    joined string."""
     kind = type(value)
-    if kind is str:
-        if "\x00" in value or (not value.isascii() and not _encodable(value)):
-            raise _Slow
-    elif kind is int:
-        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            raise _Slow
-    elif kind is dict:
+    if kind is dict:
         if depth >= MAX_DEPTH:
             raise _Slow
-        for key, item in value.items():
-            if type(key) is not str or "\x00" in key:
-                raise _Slow
-            # Keys beyond U+FFFF may sort differently by UTF-16 code units than by code
-            # points; the careful writer sorts them.
-            if not key.isascii() and (max(key) > "\uffff" or not _encodable(key)):
-                raise _Slow
-            _check_fast(item, depth + 1)
+        try:
+            keys = "".join(value)
+        except TypeError:  # a key that is not a string
+            raise _Slow from None
+        # Keys beyond U+FFFF may sort differently by UTF-16 code units than by code points;
+        # the careful writer sorts them.
+        if "\x00" in keys or (
+            not keys.isascii() and (max(keys) > "\uffff" or not _encodable(keys))
+        ):
+            raise _Slow
+        members = value.values()
     elif kind is list or kind is tuple:
         if depth >= MAX_DEPTH:
             raise _Slow
-        for item in value:
+        members = value
+    else:
+        members = (value,)
+        depth -= 1
+    for item in members:
+        kind = type(item)
+        if kind is str:
+            if "\x00" in item or (not item.isascii() and not _encodable(item)):
+                raise _Slow
+        elif kind is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                raise _Slow
+        elif kind is dict or kind is list or kind is tuple:
             _check_fast(item, depth + 1)
-    elif value is not None and kind is not bool:
-        raise _Slow
+        elif item is not None and kind is not bool:
+            raise _Slow
 
 
 def _encodable(text: str) -> bool:
@@ -93,10 +108,6 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def canonical_bytes(value: object) -> bytes:
-    return canonical_json(value).encode("utf-8")
 
 
 def _utf16_key(key: str) -> bytes:

@@ -4,7 +4,7 @@ LEDGER_ORIGIN                     the checkpoint origin and signing key name: an
                                   schema-less URL naming this deployment's log
                                   (env YICIBAN_LEDGER_ORIGIN), default yiciban.example/ledger
 LEDGER_INTEGRATION_DELAY_SECONDS  how long appends may wait before an integration task is
-                                  due (default 0.25)
+                                  due (default 0.1)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.conf import settings
 from .note import check_key_name
 
 DEFAULT_ORIGIN = "yiciban.example/ledger"
-DEFAULT_INTEGRATION_DELAY = 0.25
+DEFAULT_INTEGRATION_DELAY = 0.1
 KEY_NAME = "ledger"  # core.keys name of the log's signing key
 MAX_BATCH = 10_000  # entries integrated per transaction
 
