@@ -13,6 +13,7 @@ Scope semantics (docs/architecture.md):
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -51,13 +52,51 @@ def role_assignments_for(user, *, on: dt.date | None = None) -> QuerySet[RoleAss
     )
 
 
+class _Grant(NamedTuple):
+    """One valid role assignment, flattened for checks in Python."""
+
+    role: str
+    department_id: int | None
+    department_region_code: str | None
+    region_code: str | None
+
+
+# Bumped (in this process) whenever a role assignment, department or region is saved or
+# deleted; see OrgConfig.ready. A user object keeps the grants it read for one generation
+# and day: a request or a long service (one delivery checks roles hundreds of times) asks
+# the database once, and sees its own process's role changes at once. Another process's
+# change shows from that process's next user object, i.e. its next request.
+_generation = 0
+
+
+def forget_role_grants(**_signal) -> None:
+    global _generation
+    _generation += 1
+
+
+def _grants(user, on: dt.date | None) -> tuple[_Grant, ...]:
+    day = on or timezone.localdate()
+    cached = user.__dict__.get("_yiciban_role_grants")
+    if cached is not None and cached[0] == _generation and cached[1] == day:
+        return cached[2]
+    generation = _generation
+    grants = tuple(
+        _Grant(role, department_id, department_region_code, region_code)
+        for role, department_id, department_region_code, region_code in RoleAssignment.objects.filter(
+            _valid_on(day), user=user
+        ).values_list("role", "department_id", "department__region__code", "region__code")
+    )
+    user.__dict__["_yiciban_role_grants"] = (generation, day, grants)
+    return grants
+
+
 def is_platform_admin(user, *, on: dt.date | None = None) -> bool:
     if not _is_active_user(user):
         return False
     if user.is_superuser:
         # `yiciban createsuperuser` is how an installation gets its first platform admin.
         return True
-    return role_assignments_for(user, on=on).filter(role=Role.PLATFORM_ADMIN).exists()
+    return any(grant.role == Role.PLATFORM_ADMIN for grant in _grants(user, on))
 
 
 def has_role(
@@ -78,17 +117,21 @@ def has_role(
         return False
     if is_platform_admin(user, on=on):
         return True
-    assignments = role_assignments_for(user, on=on).filter(role=role)
+    grants = [grant for grant in _grants(user, on) if grant.role == role]
     if department is None and region is None:
-        return assignments.exists()
+        return bool(grants)
     target = region if region is not None else department.region
-    covering = target.ancestor_codes
-    if department is not None:
-        by_department = Q(department=department)
-    else:
-        by_department = Q(department__region__code__in=covering)
-    by_region = Q(department__isnull=True, region__code__in=covering)
-    return assignments.filter(by_department | by_region).exists()
+    covering = set(target.ancestor_codes)
+    for grant in grants:
+        if grant.department_id is None:
+            if grant.region_code in covering:
+                return True
+        elif department is not None:
+            if grant.department_id == department.pk:
+                return True
+        elif grant.department_region_code in covering:
+            return True
+    return False
 
 
 def require_role(
