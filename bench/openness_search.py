@@ -90,6 +90,33 @@ QUERIES = [
     "章华镇 公示",
 ]
 
+# Words of the generated articles, for queries no result cache has seen (--distinct runs).
+VOCABULARY = [
+    "耕地", "补贴", "低保", "资金", "特困", "供养", "危房", "改造", "预算", "决算", "三公",
+    "经费", "公路", "养护", "校舍", "维修", "终端", "疫情", "防控", "疫苗", "复工", "复产",
+    "稳岗", "返还", "创业", "担保", "贷款", "跨省", "通办", "不动产", "登记", "抽查",
+    "执法", "党支部", "换届", "财务", "监督", "防汛", "抗旱", "机构", "职能", "公示",
+    "通知", "实施方案", "管理办法", "政策解读", "结果公告", "章华镇", "插旗镇", "华容县",
+]  # fmt: skip
+
+
+def distinct_queries(count: int, seed: int = 7) -> list[str]:
+    """`count` different queries of two words of VOCABULARY (then three), in a shuffled
+    but repeatable order: no two ask for the same set of words."""
+    from itertools import combinations
+
+    rng = random.Random(seed)
+    queries: list[str] = []
+    for size in (2, 3):
+        group = [" ".join(words) for words in combinations(VOCABULARY, size)]
+        rng.shuffle(group)
+        queries.extend(group)
+        if len(queries) >= count:
+            break
+    if len(queries) < count:
+        raise ValueError(f"at most {len(queries)} distinct queries")
+    return queries[:count]
+
 
 def _corpus(regions, columns_by_region, count, rng):
     for n in range(count):

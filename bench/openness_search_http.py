@@ -14,9 +14,13 @@ holds no article yet, generates --articles published articles over a county's 43
 (bench/openness_search.py's generator, indexed with the services' code). The server is
 started on a loopback port, checked with one request that must find the subsidy notices,
 warmed up, then loaded with `wrk` on the same machine (it competes with the server for the
-CPU): each connection cycles through the 20 queries of bench/openness_search.py. Reports
-requests/s, median, 90th and 99th percentile latency and the search/healthz ratio per
-concurrency level, with the machine's CPU."""
+CPU): each connection cycles through the 20 queries of bench/openness_search.py. The page
+keeps a result cache per process, so after the first round those 20 are cache hits (the
+steady state of repeated queries). --distinct adds a cold row per concurrency level: every
+request a query of two or three vocabulary words not asked before in the run (each wrk run
+gets its own slice of bench/openness_search.py's distinct_queries), so the cache never
+hits. Reports requests/s, median, 90th and 99th percentile latency and the search/healthz
+ratio per concurrency level, with the machine's CPU."""
 
 from __future__ import annotations
 
@@ -41,16 +45,24 @@ from catalog_http import (  # noqa: E402
     stop_server,
     wait_until_up,
 )
-from openness_search import QUERIES, populate  # noqa: E402
+from openness_search import QUERIES, distinct_queries, populate  # noqa: E402
 
 SEARCH_PATH = "/openness/search/"
 PATHS = [f"{SEARCH_PATH}?q={quote(query)}" for query in QUERIES]
+# Each wrk thread walks the list from its own starting point, a stride of the thread count
+# apart, so with distinct paths no two requests of a run ask the same query.
 CYCLE = """
 local paths = {%(paths)s}
+local thread_count = 0
+function setup(thread)
+  thread:set("thread_id", thread_count)
+  thread_count = thread_count + 1
+end
 local counter = 0
 request = function()
-  counter = counter %% #paths + 1
-  return wrk.format("GET", paths[counter])
+  local index = (counter * %(threads)d + (thread_id or 0)) %% #paths + 1
+  counter = counter + 1
+  return wrk.format("GET", paths[index])
 end
 """
 
@@ -85,10 +97,13 @@ def check_search(base: str) -> int:
     return len(page)
 
 
-def run_search(base: str, concurrency: int, duration: int, threads: int) -> dict:
+def run_search(
+    base: str, concurrency: int, duration: int, threads: int, paths: list[str] = PATHS
+) -> dict:
     """catalog_http.run_wrk with the query cycle put before its reporting script."""
-    paths = ", ".join(json.dumps(p) for p in PATHS)
-    cycle = (CYCLE % {"paths": paths}).replace("%", "%%")
+    listed = ", ".join(json.dumps(p) for p in paths)
+    threads_used = min(threads, concurrency)
+    cycle = (CYCLE % {"paths": listed, "threads": threads_used}).replace("%", "%%")
     original = catalog_http.WRK_SCRIPT
     catalog_http.WRK_SCRIPT = cycle + original
     try:
@@ -109,6 +124,11 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=20, help="seconds per measurement")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per URL")
     parser.add_argument("--load-threads", type=int, default=2, help="wrk threads")
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="also a cold row per concurrency: every request a query not asked before",
+    )
     args = parser.parse_args()
     if "DATABASE_URL" not in os.environ:
         raise SystemExit("set DATABASE_URL (and YICIBAN_INSTANCE_DIR) to the bench database")
@@ -126,14 +146,32 @@ def main() -> int:
             f"server: yiciban serve workers={args.workers} threads={args.threads}; load: wrk "
             f"on the same machine; {args.duration}s per row; search page {size} bytes"
         )
+        # Distinct queries: one unused slice per wrk run, so no run meets a cached page.
+        runs = 1 + len(args.concurrency)
+        fresh = distinct_queries(20825) if args.distinct else []
+        slice_size = len(fresh) // runs
+        cold_slices = [
+            [f"{SEARCH_PATH}?q={quote(q)}" for q in fresh[i * slice_size : (i + 1) * slice_size]]
+            for i in range(runs)
+        ]
+        if args.distinct:
+            run_search(base, max(args.concurrency), args.warmup, args.load_threads, cold_slices[0])
         run_search(base, max(args.concurrency), args.warmup, args.load_threads)
         run_wrk(base, HEALTH_PATH, "GET", max(args.concurrency), args.warmup, args.load_threads)
         columns = ("conc", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors")
         print(f"{'request':<32} " + " ".join(f"{c:>8}" for c in columns))
-        for concurrency in args.concurrency:
+        for number, concurrency in enumerate(args.concurrency, start=1):
             rates = {}
-            for name in ("GET " + SEARCH_PATH + "?q=…", "GET " + HEALTH_PATH):
-                if name.startswith("GET " + SEARCH_PATH):
+            names = ["GET " + SEARCH_PATH + "?q=…", "GET " + HEALTH_PATH]
+            if args.distinct:
+                names.insert(0, "GET " + SEARCH_PATH + "?q= (distinct)")
+            for name in names:
+                if name.endswith("(distinct)"):
+                    paths = cold_slices[number]
+                    result = run_search(base, concurrency, args.duration, args.load_threads, paths)
+                    if result["requests"] > len(paths):
+                        print(f"note: {result['requests']} requests over {len(paths)} queries")
+                elif name.startswith("GET " + SEARCH_PATH):
                     result = run_search(base, concurrency, args.duration, args.load_threads)
                 else:
                     result = run_wrk(
@@ -146,8 +184,10 @@ def main() -> int:
                     f"{result['p99_ms']:>8.1f} {result['errors']:>8}",
                     flush=True,
                 )
-            search_rps, health_rps = rates.values()
-            print(f"concurrency {concurrency}: search / healthz = {search_rps / health_rps:.2f}")
+            health_rps = rates["GET " + HEALTH_PATH]
+            for name, rps in rates.items():
+                if name != "GET " + HEALTH_PATH:
+                    print(f"concurrency {concurrency}: {name} / healthz = {rps / health_rps:.2f}")
     finally:
         stop_server(server)
     return 0

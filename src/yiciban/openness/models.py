@@ -3,6 +3,8 @@ index, subscriptions, hall display screens, disclosure requests (依申请公开
 suggestion box (意见箱). Workflows live in services.py; the allowed transitions in
 transitions.py."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -263,12 +265,20 @@ class SearchPosting(models.Model):
         return f"{self.term}×{self.tf}"
 
 
+def new_search_revision() -> str:
+    return secrets.token_hex(16)
+
+
 class SearchIndexStats(models.Model):
     """BM25 collection statistics of the article index (one row, id=1), kept in step by
     search.index_article in the same transaction as the postings."""
 
     document_count = models.PositiveIntegerField(default=0)
     total_length = models.PositiveBigIntegerField(default=0)
+    # Changed (search.touch) whenever an article is written, published or withdrawn: the
+    # search page's result cache is keyed on it. Random, not a counter, so a rolled-back
+    # or re-created row never repeats an earlier revision.
+    revision = models.CharField(max_length=32, default=new_search_revision, editable=False)
 
     def __str__(self) -> str:
         return f"{self.document_count} / {self.total_length}"

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 
 from yiciban.core import search as core
 
-from .models import Article, SearchIndexStats, SearchPosting
+from .models import Article, SearchIndexStats, SearchPosting, new_search_revision
 from .text import plain_text, query_terms, weighted_terms
 
 TABLE = core.PostingTable(
@@ -40,13 +40,24 @@ def article_term_weights(article: Article):
 def index_article(article: Article) -> None:
     """(Re)write the postings of one article; call inside the writing transaction."""
     index.write(article, article_term_weights(article))
+    touch()
 
 
 def rebuild_index() -> int:
     """Rewrite the whole index (after a bulk import or a restore)."""
-    return index.rebuild(
+    count = index.rebuild(
         (article.pk, article_term_weights(article)) for article in Article.objects.iterator()
     )
+    touch()
+    return count
+
+
+def touch() -> None:
+    """Give the index a new revision: what search may show has changed (an article written,
+    published, withdrawn). Call inside the writing transaction; cached result pages of the
+    old revision are no longer read (selectors.search_page_rows)."""
+    if not SearchIndexStats.objects.filter(pk=1).update(revision=new_search_revision()):
+        SearchIndexStats.objects.get_or_create(pk=1)  # a new row has a new revision
 
 
 @dataclass(frozen=True)
@@ -62,18 +73,32 @@ class Ranked:
     terms: list[str]
 
 
+def rank_ids(
+    articles: QuerySet[Article],
+    terms: list[str],
+    *,
+    limit: int,
+    offset: int,
+    stats: SearchIndexStats | None = None,
+) -> core.Page:
+    """BM25-ranked page of article ids of `articles` (already filtered to what may be shown)
+    for the query terms (text.query_terms); `stats` when the caller has read them already."""
+    visible, params = articles.order_by().values("pk").query.sql_with_params()
+    return index.search(
+        core.concepts(terms),
+        limit=limit,
+        offset=offset,
+        where=core.DocumentFilter(sql=f"{{doc}} IN ({visible})", params=tuple(params)),
+        stats=stats,
+    )
+
+
 def rank(articles: QuerySet[Article], query: str, *, limit: int, offset: int) -> Ranked:
     """BM25-ranked page of `articles` (already filtered to what may be shown) for `query`."""
     terms = query_terms(query)
     if not terms:
         return Ranked(count=0, hits=[], terms=[])
-    visible, params = articles.order_by().values("pk").query.sql_with_params()
-    page = index.search(
-        core.concepts(terms),
-        limit=limit,
-        offset=offset,
-        where=core.DocumentFilter(sql=f"{{doc}} IN ({visible})", params=tuple(params)),
-    )
+    page = rank_ids(articles, terms, limit=limit, offset=offset)
     # The page is already limited to visible articles: fetch it by key only, with what a
     # result shows (the interpreted policy is shown by id; the source is not shown).
     found = (

@@ -10,7 +10,10 @@ import json
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -44,7 +47,7 @@ from .models import (
     Suggestion,
     SuggestionStatus,
 )
-from .text import excerpt, plain_text
+from .text import excerpt, plain_text, query_terms
 
 # --- regions and columns ------------------------------------------------------------------
 
@@ -192,6 +195,99 @@ def articles_search(
         ],
         terms=ranked.terms,
     )
+
+
+@dataclass(frozen=True)
+class SearchRow:
+    """One result as the portal's search page shows it: plain values, computed once."""
+
+    url: str
+    title: str
+    region: str
+    column: str
+    date: str  # publication day, local time, YYYY-MM-DD
+    excerpt: str
+
+
+@dataclass(frozen=True)
+class SearchRows:
+    count: int
+    rows: list[SearchRow]
+    # Names this computation of the page ("" when not cached): the template keeps its
+    # rendered list under it, so a recomputed page (expired or evicted) is rendered afresh.
+    stamp: str = ""
+
+
+# An article id no database will reach: reversed once, then replaced by each result's id.
+_URL_MARK = 987654321987
+
+
+def search_page_rows(
+    query: str,
+    *,
+    region: Region | None = None,
+    column_kind: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> SearchRows:
+    """The page of the portal's search (what articles_search ranks, the same order, count
+    and excerpts), as display rows, from a result cache when this page was asked for since
+    the index last changed. The cache key is the query's terms (queries with the same terms
+    rank the same), the scope and the page, and the index revision (search.touch: any
+    article written, published or withdrawn); entries live OPENNESS_SEARCH_CACHE_SECONDS
+    (30 s by default), because scheduled publication and withdrawal times pass without a
+    write. Rows hold stored names only, no translated text, so they serve every language."""
+    query = (query or "").strip()
+    if len(query) > 100:
+        raise ValidationFailed.on_field("q", "max_length", _("搜索词不能超过100个字符"))
+    terms = query_terms(query)
+    if not terms:
+        _scoped(public_articles(), region=region, column_kind=column_kind)  # checks the scope
+        return SearchRows(count=0, rows=[])
+    stats = search.index.stats()
+    key = ""
+    if stats is not None:
+        scope = [region.path if region else "", column_kind or ""]
+        place = [get_script_prefix(), timezone.get_current_timezone_name()]
+        raw = json.dumps([stats.revision, terms, scope, limit, offset, place])
+        key = "openness:search:" + hashlib.sha256(raw.encode()).hexdigest()
+        cached = cache.get(key)
+        if cached is not None:
+            return cached  # a bad scope is never cached: it raises below
+    articles = _scoped(public_articles(), region=region, column_kind=column_kind)
+    page = search.rank_ids(articles, terms, limit=limit, offset=offset, stats=stats)
+    ids = [article_id for article_id, _score in page.hits]
+    found = {
+        row["id"]: row
+        for row in Article.objects.filter(pk__in=ids).values(
+            "id", "title", "summary", "body_html", "publish_at", "region__name", "column__name"
+        )
+    }
+    pattern = reverse("openness:article", args=[_URL_MARK])
+    mark = str(_URL_MARK)
+    result = SearchRows(
+        stamp=f"{key}:{secrets.token_hex(8)}" if key else "",
+        count=page.count,
+        rows=[
+            SearchRow(
+                url=pattern.replace(mark, str(article_id)),
+                title=row["title"],
+                region=row["region__name"],
+                column=row["column__name"],
+                date=timezone.localtime(row["publish_at"]).strftime("%Y-%m-%d"),
+                excerpt=excerpt(row["summary"] or plain_text(row["body_html"]), terms),
+            )
+            for article_id in ids
+            if (row := found.get(article_id)) is not None
+        ],
+    )
+    if key:
+        cache.set(key, result, search_cache_seconds())
+    return result
+
+
+def search_cache_seconds() -> int:
+    return settings.YICIBAN.get("OPENNESS_SEARCH_CACHE_SECONDS", 30)
 
 
 # --- staff articles ---------------------------------------------------------------------

@@ -391,6 +391,7 @@ def _save_article(article: Article, fields: list[str] | None = None) -> None:
         article.save()
     else:
         article.save(update_fields=[*fields, "version", "updated_at"])
+    search.touch()  # the search page's cached results may show it
 
 
 def article_update(

@@ -129,21 +129,28 @@ def article_page(request, pk):
 @_http_errors
 def search_page(request):
     form = forms.SearchForm(request.GET or None)
-    region = selectors.region_get(request.GET["region"]) if request.GET.get("region") else None
-    result = page_number = has_next = None
-    if form.is_valid():
-        try:
-            page_number = max(1, int(request.GET.get("page", "1")))
-        except ValueError:
-            page_number = 1
-        result = selectors.articles_search(
-            form.cleaned_data["q"],
-            region=region,
-            column_kind=request.GET.get("column") or None,
-            limit=PAGE_SIZE,
-            offset=(page_number - 1) * PAGE_SIZE,
-        )
-        has_next = page_number * PAGE_SIZE < result.count
+    region = result = page_number = has_next = None
+    status = 200
+    try:
+        if request.GET.get("region"):
+            region = selectors.region_get(request.GET["region"])
+        if form.is_valid():
+            try:
+                page_number = max(1, int(request.GET.get("page", "1")))
+            except ValueError:
+                page_number = 1
+            result = selectors.search_page_rows(
+                form.cleaned_data["q"],
+                region=region,
+                column_kind=request.GET.get("column") or None,
+                limit=PAGE_SIZE,
+                offset=(page_number - 1) * PAGE_SIZE,
+            )
+            has_next = page_number * PAGE_SIZE < result.count
+    except ValidationFailed as error:  # a malformed region code or an unknown column
+        form.is_valid()  # bound or not, the form shows the error
+        _form_errors(form, error)
+        result, status = None, 400
     return render(
         request,
         "openness/search.html",
@@ -153,7 +160,9 @@ def search_page(request):
             "region": region,
             "page_number": page_number,
             "has_next": has_next,
+            "search_cache_seconds": selectors.search_cache_seconds(),
         },
+        status=status,
     )
 
 

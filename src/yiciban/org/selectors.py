@@ -80,12 +80,10 @@ def _grants(user, on: dt.date | None) -> tuple[_Grant, ...]:
     if cached is not None and cached[0] == _generation and cached[1] == day:
         return cached[2]
     generation = _generation
-    grants = tuple(
-        _Grant(role, department_id, department_region_code, region_code)
-        for role, department_id, department_region_code, region_code in RoleAssignment.objects.filter(
-            _valid_on(day), user=user
-        ).values_list("role", "department_id", "department__region__code", "region__code")
+    rows = RoleAssignment.objects.filter(_valid_on(day), user=user).values_list(
+        "role", "department_id", "department__region__code", "region__code"
     )
+    grants = tuple(_Grant(*row) for row in rows)
     user.__dict__["_yiciban_role_grants"] = (generation, day, grants)
     return grants
 
