@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.test import Client
+from ninja.responses import NinjaJSONEncoder
 
 from tests.cases.helpers import (
     PDF,
@@ -21,6 +22,7 @@ from tests.cases.helpers import (
     submit_single,
 )
 from yiciban.cases import services
+from yiciban.cases.api import CaseOut
 from yiciban.cases.models import CaseEvent
 from yiciban.ledger.models import Entry
 from yiciban.notifications.models import Notification
@@ -138,6 +140,12 @@ def test_a_refused_submission_leaves_no_ledger_entry(world):
     assert queued_notices() == []
 
 
+def _as_declared(body: dict) -> dict:
+    """The body validated against the declared schema (CaseOut) and encoded as ninja would:
+    the 201 answer is sent without ninja's validation, so it must already be exactly this."""
+    return json.loads(json.dumps(CaseOut.model_validate(body).model_dump(), cls=NinjaJSONEncoder))
+
+
 BUNDLE_KINDS = (*RESTAURANT_KINDS, "fire.application", "alcohol.filing_form")
 
 
@@ -174,7 +182,9 @@ def test_the_answer_to_a_submission_is_its_status_page(world, channel):
         API, payload, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1", **headers
     )
     assert answer.status_code == 201, answer.content
+    assert answer["Content-Type"] == "application/json; charset=utf-8"
     body = answer.json()
+    assert _as_declared(body) == body
     assert body["state"] == "submitted" and len(body["items"]) == 4
     assert len(body["events"]) == 1 and body["events"][0]["data"] == {}  # applicant's view
     read_back = client.get(f"{API}/{body['number']}", **headers)
@@ -198,6 +208,7 @@ def test_the_answer_to_an_automatic_submission_is_its_status_page(world):
     )
     assert answer.status_code == 201, answer.content
     body = answer.json()
+    assert _as_declared(body) == body
     assert body["state"] == "ready_for_delivery"
     assert body["items"][0]["decision"]["basis"] == "automatic"
     assert body == client.get(f"{API}/{body['number']}", **headers).json()
@@ -211,6 +222,7 @@ def test_a_counter_submission_answers_with_the_staff_view(world):
     answer = client.post(API, payload, content_type="application/json", **headers)
     assert answer.status_code == 201, answer.content
     body = answer.json()
+    assert _as_declared(body) == body
     assert body["channel"] == "counter"
     assert body["events"][0]["data"]  # staff see the event data
     assert body == client.get(f"{API}/{body['number']}", **headers).json()

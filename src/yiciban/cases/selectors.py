@@ -26,13 +26,13 @@ For the pages (web helper) and the API:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 from django.db.models import Case as SqlCase
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from yiciban.accounts import selectors as account_selectors
 from yiciban.accounts.models import Enterprise
@@ -154,22 +154,29 @@ def cases_of_applicant(user, *, state: str = "") -> QuerySet[Case]:
 # views of one case
 
 
+AWAITING_ITEM = {  # msgids, translated in _awaiting_item
+    ItemState.SUBMITTED: gettext_noop("等待窗口受理"),
+    ItemState.REVIEWING: gettext_noop("等待%(d)s审查"),
+    ItemState.INSPECTING: gettext_noop("等待%(d)s现场核查"),
+    ItemState.APPROVING: gettext_noop("等待%(d)s审批"),
+    ItemState.APPROVED: gettext_noop("已办结"),
+    ItemState.REFUSED: gettext_noop("已办结（不予办理）"),
+    ItemState.NOT_ACCEPTED: gettext_noop("不予受理"),
+    ItemState.WITHDRAWN: gettext_noop("已撤回"),
+}
+# the deadline view's fields: a shallow copy is what dataclasses.asdict gives for these
+# scalars, without its recursive deep copy
+_DEADLINE_FIELDS = tuple(f.name for f in fields(deadlines.DeadlineView))
+
+
 def _awaiting_item(item: CaseItem, view: deadlines.DeadlineView, open_suspension) -> str:
     if open_suspension is not None:
         return _("中止计时：%(k)s（%(r)s）") % {
             "k": _display(open_suspension, "kind"),
             "r": open_suspension.reason,
         }
-    return {
-        ItemState.SUBMITTED: _("等待窗口受理"),
-        ItemState.REVIEWING: _("等待%(d)s审查"),
-        ItemState.INSPECTING: _("等待%(d)s现场核查"),
-        ItemState.APPROVING: _("等待%(d)s审批"),
-        ItemState.APPROVED: _("已办结"),
-        ItemState.REFUSED: _("已办结（不予办理）"),
-        ItemState.NOT_ACCEPTED: _("不予受理"),
-        ItemState.WITHDRAWN: _("已撤回"),
-    }[item.state] % {"d": item.department.name}
+    # translated here, only the one needed (a case page asks once per item)
+    return _(AWAITING_ITEM[item.state]) % {"d": item.department.name}
 
 
 def awaiting_case(case: Case) -> str:
@@ -273,7 +280,7 @@ def case_items(case: Case, *, today: dt.date | None = None, rows: dict | None = 
                 "fallback_reason": item.fallback_reason,
                 "green_channel": item.green_channel,
                 "awaiting": _awaiting_item(item, view, open_suspension),
-                "deadline": asdict(view),
+                "deadline": {name: getattr(view, name) for name in _DEADLINE_FIELDS},
                 "suspensions": [
                     {
                         "id": s.pk,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -168,7 +168,7 @@ def _batched_events(case: Case, actor):
     finally:
         case._event_buffer = case._notice_buffer = None
     if events:
-        CaseEvent.objects.bulk_create(events)
+        _insert_rows(events)
         ledger_append_many(entries=[_ledger_entry(e) for e in events])
     if notices:
         from .tasks import send_case_notices
@@ -431,12 +431,25 @@ class MaterialInput:
     reuse: str = ""  # a reference the archive offered for this kind
 
 
+_DOCUMENTS_SQL: dict[tuple[str, int], str] = {}  # by database vendor and number of ids
+
+
 def _documents_of(actor, ids: Iterable[int]) -> dict[int, Document]:
-    """Documents the actor uploaded, by id; an id that is someone else's is absent."""
+    """Documents the actor uploaded, by id; an id that is someone else's is absent. A raw
+    statement (kept per number of ids): the ORM compiling it cost more than running it."""
     wanted = [i for i in ids if isinstance(i, int)]
     if not wanted:
         return {}
-    return {d.pk: d for d in Document.objects.filter(pk__in=wanted, uploaded_by=actor)}
+    key = (connection.vendor, len(wanted))
+    sql = _DOCUMENTS_SQL.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        sql = _DOCUMENTS_SQL[key] = (
+            f"SELECT * FROM {quote(Document._meta.db_table)} "
+            f"WHERE {quote(Document._meta.pk.column)} IN ({', '.join(['%s'] * len(wanted))}) "
+            f"AND {quote(Document._meta.get_field('uploaded_by').column)} = %s"
+        )
+    return {d.pk: d for d in Document.objects.raw(sql, [*wanted, actor.pk])}
 
 
 def _check_document(
@@ -471,6 +484,90 @@ def _check_document(
         )
         return False
     return True
+
+
+# By (model, database vendor): how `_insert_rows` writes that model's rows.
+_INSERTERS: dict[tuple[type, str], tuple[list, list, str, str, str]] = {}
+
+
+def _json_ready(field):
+    """How a column value travels inside the JSON document of a PostgreSQL insert."""
+    if isinstance(field, (models.DateTimeField, models.DateField, models.TimeField)):
+        return lambda value: value.isoformat() if value is not None else None
+    if isinstance(field, (models.DecimalField, models.UUIDField)):
+        return lambda value: str(value) if value is not None else None
+    return None  # str, int, bool, None, and JSONField values (nested as they are)
+
+
+def _insert_rows(objs: Sequence) -> None:
+    """Insert new instances of one model with one statement and give them their ids. What
+    `bulk_create` does for a submission's rows, without compiling a query each time
+    (field defaults and `auto_now(_add)` stamps come from the instances and `pre_save`, as
+    there). PostgreSQL: the rows go as one JSON parameter, `INSERT … SELECT … FROM
+    jsonb_populate_recordset(NULL::table, %s) RETURNING id` (a short statement psycopg
+    converts once, instead of one quoted literal per value); SQLite: `INSERT … VALUES (…),
+    (…) RETURNING id`."""
+    if not objs:
+        return
+    model = type(objs[0])
+    key = (model, connection.vendor)
+    inserter = _INSERTERS.get(key)
+    if inserter is None:
+        quote = connection.ops.quote_name
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
+        returning = f" RETURNING {quote(model._meta.pk.column)}"
+        if connection.vendor == "postgresql":
+            inserter = (
+                fields,
+                [
+                    (
+                        f,
+                        f.attname,
+                        f.column,
+                        bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)),
+                        _json_ready(f),
+                    )
+                    for f in fields
+                ],
+                f"INSERT INTO {table} ({columns}) SELECT {columns} "
+                f"FROM jsonb_populate_recordset(NULL::{table}, %s)",
+                "",
+                returning,
+            )
+        else:
+            inserter = (
+                fields,
+                [],
+                f"INSERT INTO {table} ({columns}) VALUES ",
+                "(" + ", ".join(["%s"] * len(fields)) + ")",
+                returning,
+            )
+        _INSERTERS[key] = inserter
+    fields, ready, head, row, returning = inserter
+    if ready:
+        rows = []
+        for obj in objs:
+            values = {}
+            for f, attname, column, stamped, convert in ready:
+                # pre_save only where it does something (the auto_now(_add) stamps)
+                value = f.pre_save(obj, True) if stamped else getattr(obj, attname)
+                values[column] = convert(value) if convert is not None else value
+            rows.append(values)
+        sql, params = head + returning, [json.dumps(rows)]
+    else:
+        sql = head + ", ".join([row] * len(objs)) + returning
+        params = [
+            f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = cursor.fetchall()
+    alias = connection.alias
+    for obj, (pk,) in zip(objs, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = alias
 
 
 # ---------------------------------------------------------------------------------------
@@ -597,10 +694,25 @@ def case_submit(
     return Submission(case=case, created=True, rows=rows)
 
 
+_REPLAY_SQL: dict[str, str] = {}  # by database vendor
+
+
 def _replay(actor, key: str, fingerprint: str) -> Submission | None:
-    existing = Case.objects.filter(submitted_by=actor, idempotency_key=key).first()
-    if existing is None:
+    # Every keyed submission asks this first and almost never finds one: a raw statement
+    # (the ORM compiling it cost more than running it); the case is read only when found.
+    sql = _REPLAY_SQL.get(connection.vendor)
+    if sql is None:
+        quote = connection.ops.quote_name
+        sql = _REPLAY_SQL[connection.vendor] = (
+            f"SELECT {quote('id')} FROM {quote(Case._meta.db_table)} "
+            f"WHERE {quote('submitted_by_id')} = %s AND {quote('idempotency_key')} = %s"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [actor.pk, key])
+        found = cursor.fetchone()
+    if found is None:
         return None
+    existing = Case.objects.get(pk=found[0])
     if existing.request_fingerprint != fingerprint:
         raise Conflict(
             _("该 Idempotency-Key 已用于另一份申请（办件 %(n)s），请换一个新的")
@@ -1070,7 +1182,7 @@ def _write_submission(plan: _Plan, number: str) -> tuple[Case, dict | None]:
     today = _today()
     case_rows = None
     actor = plan.actor
-    case = Case.objects.create(
+    case = Case(
         number=number,
         region=plan.region,
         bundle_version=plan.bundle_version,
@@ -1091,29 +1203,28 @@ def _write_submission(plan: _Plan, number: str) -> tuple[Case, dict | None]:
         idempotency_key=plan.key,
         request_fingerprint=plan.fingerprint,
     )
+    _insert_rows([case])
     with _batched_events(case, actor) as events:
-        items = CaseItem.objects.bulk_create(
-            [
-                CaseItem(
-                    case=case,
-                    position=position,
-                    item_version=entry["version"],
-                    code=entry["version"].item.implementation_code,
-                    name=entry["version"].name,
-                    role=entry["role"],
-                    depends_on=entry["depends_on"],
-                    department=entry["version"].item.department,
-                    process_template=entry["template"],
-                    green_channel=plan.green_channel,
-                    limit=_limit_for(entry["version"], plan.green_channel),
-                    unit=entry["version"].promised_limit_unit,
-                )
-                for position, entry in enumerate(plan.items)
-            ]
-        )
-        materials = CaseMaterial.objects.bulk_create(
-            [CaseMaterial(case=case, **row) for row in plan.materials]
-        )
+        items = [
+            CaseItem(
+                case=case,
+                position=position,
+                item_version=entry["version"],
+                code=entry["version"].item.implementation_code,
+                name=entry["version"].name,
+                role=entry["role"],
+                depends_on=entry["depends_on"],
+                department=entry["version"].item.department,
+                process_template=entry["template"],
+                green_channel=plan.green_channel,
+                limit=_limit_for(entry["version"], plan.green_channel),
+                unit=entry["version"].promised_limit_unit,
+            )
+            for position, entry in enumerate(plan.items)
+        ]
+        _insert_rows(items)
+        materials = [CaseMaterial(case=case, **row) for row in plan.materials]
+        _insert_rows(materials)
         by_code = {item.code: item for item in items}
         signer = plan.acting_person or plan.person
         commitments = []
@@ -1129,7 +1240,7 @@ def _write_submission(plan: _Plan, number: str) -> tuple[Case, dict | None]:
                     signed_by=actor,
                 )
             )
-        Commitment.objects.bulk_create(commitments)
+        _insert_rows(commitments)
         _event(
             case,
             "submitted",
@@ -2769,25 +2880,42 @@ def api_token_revoke(*, actor, token_id: int) -> ApiToken:
 TOKEN_TOUCH_SECONDS = 60
 
 
+_TOKEN_USER_SQL: dict[str, str] = {}  # by database vendor
+
+
 def api_token_authenticate(raw: str):
     """The active user of a valid, unrevoked token, or None. `last_used_at` is written at
-    most once a minute so that every request does not write."""
+    most once a minute so that every request does not write. One raw statement (the user
+    row, the token's id and whether it is due a touch): every API request pays for this,
+    and the ORM compiling the join cost more than running it."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(token_hash=_token_hash(raw), revoked_at__isnull=True)
-        .first()
-    )
-    if token is None or not token.user.is_active:
-        return None
+    sql = _TOKEN_USER_SQL.get(connection.vendor)
+    if sql is None:
+        quote = connection.ops.quote_name
+        users = quote(get_user_model()._meta.db_table)
+        sql = _TOKEN_USER_SQL[connection.vendor] = (
+            f"SELECT u.*, t.{quote('id')} AS token_id, CASE WHEN t.{quote('last_used_at')} "
+            f"IS NULL OR t.{quote('last_used_at')} < %s THEN 1 ELSE 0 END AS token_stale "
+            f"FROM {quote(ApiToken._meta.db_table)} t JOIN {users} u "
+            f"ON u.{quote('id')} = t.{quote('user_id')} "
+            f"WHERE t.{quote('token_hash')} = %s AND t.{quote('revoked_at')} IS NULL"
+        )
     now = timezone.now()
-    if (
-        token.last_used_at is None
-        or (now - token.last_used_at).total_seconds() > TOKEN_TOUCH_SECONDS
-    ):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    touch_before = now - dt.timedelta(seconds=TOKEN_TOUCH_SECONDS)
+    user = next(
+        iter(
+            get_user_model().objects.raw(
+                sql, [connection.ops.adapt_datetimefield_value(touch_before), _token_hash(raw)]
+            )
+        ),
+        None,
+    )
+    if user is None or not user.is_active:
+        return None
+    if user.token_stale:
+        ApiToken.objects.filter(pk=user.token_id).update(last_used_at=now)
+    return user
 
 
 def clocks_refresh(*, today: dt.date | None = None) -> int:
