@@ -226,3 +226,5 @@ YICIBAN_OUTBOX_RETRY_BASE_SECONDS = env.int("YICIBAN_OUTBOX_RETRY_BASE_SECONDS",
 YICIBAN_PUBLIC_URL = env.str("YICIBAN_PUBLIC_URL", default="")
 # E-licence signature algorithm per issuing department: "<department USCC or *>=SM2,…"
 YICIBAN_LICENCE_KEY_ALGORITHMS = env.dict("YICIBAN_LICENCE_KEY_ALGORITHMS", default={})
+# Licence signatures found valid that a process remembers (0: verify every time)
+YICIBAN_SIGNATURE_CACHE_SIZE = env.int("YICIBAN_SIGNATURE_CACHE_SIZE", default=4096)

@@ -27,10 +27,12 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import json
 import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -226,10 +228,55 @@ def forget_published_keys() -> None:
     _published = None
 
 
+# Signatures found valid, per process: a verification is a pure function of (key, algorithm,
+# signature, message), so a hit answers exactly what verifying again would. The key is part of
+# the cache key by id *and* bytes (a kid never silently maps to other bytes), and only
+# successes are kept, so forged tokens cannot fill or flush it; what depends on the day
+# (token dates) and on the key still being published is checked outside it on every request.
+# Its size is the setting YICIBAN_SIGNATURE_CACHE_SIZE (0 turns it off).
+_verified: OrderedDict[tuple, bool] = OrderedDict()
+_verified_lock = threading.Lock()
+
+
 def _verify_with_jwk(jwk: dict, alg: str, signature: bytes, message: bytes) -> bool:
+    size = getattr(settings, "YICIBAN_SIGNATURE_CACHE_SIZE", 4096)
+    if size <= 0:
+        return _verify_uncached(jwk, alg, signature, message)
+    cache_key = (
+        jwk.get("kid"),
+        jwk.get("kty"),
+        jwk.get("crv"),
+        jwk.get("x"),
+        jwk.get("y"),
+        alg,
+        signature,
+        message,
+    )
+    try:
+        with _verified_lock:
+            if cache_key in _verified:
+                _verified.move_to_end(cache_key)
+                return True
+    except TypeError:  # a malformed JWK (unhashable member) given to verify_token
+        return _verify_uncached(jwk, alg, signature, message)
+    if not _verify_uncached(jwk, alg, signature, message):
+        return False
+    with _verified_lock:
+        _verified[cache_key] = True
+        while len(_verified) > size:
+            _verified.popitem(last=False)
+    return True
+
+
+def forget_verified_signatures() -> None:
+    with _verified_lock:
+        _verified.clear()
+
+
+def _verify_uncached(jwk: dict, alg: str, signature: bytes, message: bytes) -> bool:
     try:
         if alg == "EdDSA" and jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
-            Ed25519PublicKey.from_public_bytes(b64url_decode(jwk["x"])).verify(signature, message)
+            _ed25519_key(jwk["x"]).verify(signature, message)
             return True
         if alg == sm2.ALGORITHM and jwk.get("kty") == "EC" and jwk.get("crv") == "SM2":
             x, y = sm2.public_key_from_jwk(jwk)
@@ -237,6 +284,12 @@ def _verify_with_jwk(jwk: dict, alg: str, signature: bytes, message: bytes) -> b
     except (InvalidSignature, ValueError, binascii.Error, KeyError, TypeError):
         return False
     return False
+
+
+@functools.lru_cache(maxsize=256)
+def _ed25519_key(x: str) -> Ed25519PublicKey:
+    """The public key object of a JWK's "x" (loading it is a fifth of a verification)."""
+    return Ed25519PublicKey.from_public_bytes(b64url_decode(x))
 
 
 def verify_token(token: str, jwks_document: dict, *, today: dt.date) -> TokenCheck:
