@@ -14,14 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiciban.accounts.models import Enterprise, Person
-from yiciban.core import audit
+from yiciban.core import audit, keys
 from yiciban.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from yiciban.core.identifiers import mask_resident_id
 from yiciban.ledger.services import ledger_append
 from yiciban.org.models import Department, DepartmentKind, Role
 from yiciban.org.selectors import has_role, is_platform_admin
 
-from . import signing
+from . import signing, sm2
 from .models import HolderKind, Licence, LicenceCounter, LicenceStatus, LicenceType
 
 FIELD_VALUE_MAX = 500
@@ -506,3 +506,47 @@ def licence_type_create(
             changes={"code": code, "department_kind": department_kind},
         )
     return licence_type
+
+
+# --- signing keys ---------------------------------------------------------------------------
+
+
+def signing_key_rotate(*, actor, department: Department):
+    """Give `department` a new licence-signing key (its configured algorithm): licences
+    issued from now on are signed with it, the old public key stays published (JWKS) so
+    every licence and QR token signed before still verifies; the old private key is gone.
+    Platform admins only (the keys are the instance's, not the department's to handle).
+    Raises Conflict for keys given by the environment (rotate them there)."""
+    if not is_platform_admin(actor):
+        raise PermissionDenied(_("只有平台管理员可以轮换证照签名密钥"), code="key_rotate_forbidden")
+    algorithm = signing.algorithm_for(department)
+    name = signing.key_name_for(department)
+    signing.department_signer(department)  # a department that never signed gets its first key
+    backend = sm2 if algorithm == signing.SM2 else keys
+    signer = backend.key_rotate(name=name, actor=actor)
+    signing.forget_published_keys()
+    return signer
+
+
+def signing_keys_overview() -> list[dict]:
+    """Every licence-signing key of the instance: department, algorithm, current key id and
+    the retired key ids still published for verification."""
+    departments = {signing.key_name_for(d): d for d in Department.objects.order_by("name")}
+    rows = []
+    for algorithm, backend in ((signing.ED25519, keys), (signing.SM2, sm2)):
+        for name in backend.key_names():
+            if not name.startswith(signing.KEY_PREFIX):
+                continue
+            public = backend.public_keys(name)
+            department = departments.get(name)
+            rows.append(
+                {
+                    "key_name": name,
+                    "department": department.name if department else "",
+                    "department_uscc": department.uscc if department else "",
+                    "algorithm": algorithm,
+                    "current": public[0].key_id,
+                    "retired": [key.key_id for key in public[1:]],
+                }
+            )
+    return rows

@@ -73,6 +73,11 @@ def key_name_for(department) -> str:
     return KEY_PREFIX + department.uscc.lower()
 
 
+def department_signer(department):
+    """The current signer of `department`'s licences, creating its key on first use."""
+    return _signer(algorithm_for(department), key_name_for(department))
+
+
 def canonical_json(data: dict) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
