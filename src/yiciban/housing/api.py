@@ -13,9 +13,7 @@ from ninja import Router, Schema, Status
 from ninja.security import django_auth
 from pydantic import Field
 
-from yiciban.core.errors import NotFound, ValidationFailed
-from yiciban.org.models import DepartmentKind
-from yiciban.org.selectors import department_by_kind
+from yiciban.core.errors import NotFound
 
 from . import selectors, services
 from .models import Project
@@ -242,27 +240,12 @@ def deliver(request: HttpRequest, code: str):
 @router.post("/projects/{code}/findings", response={201: dict[str, Any]})
 def finding(request: HttpRequest, code: str, payload: FindingIn):
     project = _project(request, code)
-    kind = (
-        DepartmentKind.NATURAL_RESOURCES
-        if payload.department == "registry"
-        else DepartmentKind.HOUSING_CONSTRUCTION
-    )
-    person = None
-    if payload.party == "buyer":
-        unit = (
-            project.units.filter(pk=payload.unit_id or 0, buyer__isnull=False)
-            .select_related("buyer")
-            .first()
-        )
-        if unit is None:
-            raise ValidationFailed.on_field("unit_id", "sold_unit", _("须指定已售房屋的购房人"))
-        person = unit.buyer
-    row = services.false_material_record(
+    row = services.project_finding_record(
         actor=request.user,
-        department=department_by_kind(project.region.code, kind),
-        enterprise=project.developer if payload.party == "developer" else None,
-        person=person,
-        project=project,
+        project_id=project.pk,
+        by=payload.department,
+        party=payload.party,
+        unit_id=payload.unit_id,
         finding=payload.finding,
     )
     return Status(201, {"id": row.pk, "archive_record_id": row.archive_record_id})

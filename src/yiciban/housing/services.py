@@ -646,6 +646,45 @@ def project_deliver(*, actor, project_id: int) -> Project:
 # --- false materials ------------------------------------------------------------------------
 
 
+FINDING_DEPARTMENTS = {
+    "housing": DepartmentKind.HOUSING_CONSTRUCTION,
+    "registry": DepartmentKind.NATURAL_RESOURCES,
+}
+
+
+def project_finding_record(
+    *, actor, project_id: int, by: str, party: str, unit_id: int | None, finding: str
+) -> FalseMaterialFinding:
+    """A finding of false materials made while handling project `project_id`: `by` names
+    the department ("housing" — 住建, or "registry" — 不动产登记), `party` the developer or
+    the buyer of sold unit `unit_id`."""
+    errors: list[FieldError] = []
+    if by not in FINDING_DEPARTMENTS:
+        errors.append(FieldError("department", "choice", _("认定部门须为住建或不动产登记")))
+    if party not in ("developer", "buyer"):
+        errors.append(FieldError("party", "choice", _("当事人须为开发企业或购房人")))
+    _raise_if(errors)
+    project = Project.objects.select_related("region", "developer").get(pk=project_id)
+    person = None
+    if party == "buyer":
+        unit = (
+            project.units.filter(pk=unit_id or 0, buyer__isnull=False)
+            .select_related("buyer")
+            .first()
+        )
+        if unit is None:
+            raise ValidationFailed.on_field("unit_id", "sold_unit", _("须指定已售房屋的购房人"))
+        person = unit.buyer
+    return false_material_record(
+        actor=actor,
+        department=department_of(project, FINDING_DEPARTMENTS[by]),
+        enterprise=project.developer if party == "developer" else None,
+        person=person,
+        project=project,
+        finding=finding,
+    )
+
+
 def false_material_record(
     *, actor, department: Department, finding: str, enterprise=None, person=None, project=None
 ) -> FalseMaterialFinding:

@@ -15,11 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from yiciban.accounts import selectors as account_selectors
 from yiciban.core.errors import DomainError, NotFound
-from yiciban.org.models import DepartmentKind
-from yiciban.org.selectors import department_by_kind
 
 from . import selectors, services
-from .models import Unit
 
 
 def _error(request: HttpRequest, exc: DomainError) -> None:
@@ -127,14 +124,12 @@ ACTIONS = {
     "request": lambda r, p: services.completion_filing_request(actor=r.user, project_id=p.pk),
     "file": lambda r, p: services.completion_file(actor=r.user, project_id=p.pk),
     "deliver": lambda r, p: services.project_deliver(actor=r.user, project_id=p.pk),
-    "finding": lambda r, p: services.false_material_record(
+    "finding": lambda r, p: services.project_finding_record(
         actor=r.user,
-        department=department_by_kind(p.region.code, DepartmentKind.HOUSING_CONSTRUCTION)
-        if r.POST.get("department") != "registry"
-        else department_by_kind(p.region.code, DepartmentKind.NATURAL_RESOURCES),
-        enterprise=p.developer if r.POST.get("party") == "developer" else None,
-        person=_buyer_of(p, r.POST.get("unit")) if r.POST.get("party") == "buyer" else None,
-        project=p,
+        project_id=p.pk,
+        by=r.POST.get("department") or "housing",
+        party=r.POST.get("party", ""),
+        unit_id=_int(r.POST.get("unit")),
         finding=r.POST.get("finding", ""),
     ),
 }
@@ -155,11 +150,6 @@ def _unit_of(project, value) -> int:
     if unit_id is None or not project.units.filter(pk=unit_id).exists():
         raise NotFound(_("没有这套房屋"), code="no_unit")
     return unit_id
-
-
-def _buyer_of(project, value):
-    unit = Unit.objects.filter(project=project, pk=_int(value) or 0).select_related("buyer").first()
-    return unit.buyer if unit else None
 
 
 def _day(value):
