@@ -4,8 +4,8 @@ and lengths — a test database that starts empty never runs the data step."""
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
+from tests.migrating import latest, migrate_to
 from yiciban.core.search import impact
 from yiciban.org.models import Region, RegionLevel
 
@@ -13,19 +13,12 @@ BEFORE = [("hotline", "0001_initial")]
 AFTER = [("hotline", "0002_search_impact")]
 
 
-def _migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_impacts_are_filled_on_a_populated_database():
     region = Region.objects.create(
         code="430000000000", name="湖南省", level=RegionLevel.PROVINCE, path="430000000000"
     )
-    apps = _migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     try:
         Entry = apps.get_model("hotline", "KnowledgeEntry")
         Posting = apps.get_model("hotline", "KnowledgePosting")
@@ -50,7 +43,7 @@ def test_impacts_are_filled_on_a_populated_database():
         for term, entry, weight, length in rows:
             Posting.objects.create(term=term, entry=entry, weight=weight, entry_length=length)
 
-        apps = _migrate(AFTER)
+        apps = migrate_to(AFTER)
 
         Posting = apps.get_model("hotline", "KnowledgePosting")
         average = 33 / 3
@@ -68,9 +61,5 @@ def test_impacts_are_filled_on_a_populated_database():
             }
         assert {"hotline_posting_impact", "hotline_entry_filter"} <= names
     finally:
-        _migrate([("hotline", _latest("hotline"))])
+        migrate_to([latest("hotline")])
 
-
-def _latest(app_label: str) -> str:
-    executor = MigrationExecutor(connection)
-    return max(name for app, name in executor.loader.graph.leaf_nodes() if app == app_label)

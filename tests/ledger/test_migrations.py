@@ -3,16 +3,11 @@ the pending entries to ledger_pendingseq, carrying the data both ways."""
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrating import migrate_to
 
 BEFORE = [("ledger", "0002_logstate_epoch")]
 AFTER = [("ledger", "0003_entryindex_pendingseq")]
-
-
-def _migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(target)
 
 
 def _rows(sql):
@@ -23,7 +18,7 @@ def _rows(sql):
 
 @pytest.mark.django_db(transaction=True)
 def test_indices_and_pending_entries_are_carried_over_and_back():
-    _migrate(BEFORE)
+    migrate_to(BEFORE)
     try:
         with connection.cursor() as cursor:
             for seq, index in [(1, 0), (2, 1), (3, None), (5, 2), (7, None)]:
@@ -32,13 +27,13 @@ def test_indices_and_pending_entries_are_carried_over_and_back():
                     "payload_sha256, payload) VALUES (%s, %s, 'a', 'p', %s, %s, '{}')",
                     [seq, index, "2026-11-27 04:00:00", "0" * 64],
                 )
-        _migrate(AFTER)
+        migrate_to(AFTER)
         numbered = _rows("SELECT seq, log_index FROM ledger_entryindex ORDER BY seq")
         assert numbered == [(1, 0), (2, 1), (5, 2)]
         assert _rows("SELECT seq FROM ledger_pendingseq ORDER BY seq") == [(3,), (7,)]
 
-        _migrate(BEFORE)
+        migrate_to(BEFORE)
         back = _rows("SELECT seq, log_index FROM ledger_entry ORDER BY seq")
         assert back == [(1, 0), (2, 1), (3, None), (5, 2), (7, None)]
     finally:
-        _migrate(AFTER)
+        migrate_to(AFTER)
