@@ -139,3 +139,31 @@ def test_concurrent_registrations_of_one_id_one_wins(tree, clerk):
     assert sorted(outcomes) == ["conflict", "created"]
     assert Person.objects.count() == 1
     assert AuditEvent.objects.filter(action="accounts.person_register").count() == 1
+
+
+@pytest.mark.django_db
+def test_person_for_user_reads_what_the_orm_reads(tree, clerk, django_assert_num_queries):
+    # person_for_user is a raw statement built once: its person and region must equal, field
+    # by field and with the same Python types, the ORM's select_related read.
+    user = UserFactory()
+    person = services.person_register(
+        actor=clerk, name="张三", id_number=ZHANGSAN_ID, phone="13800000001", region=tree.zhanghua
+    )
+    Person.objects.filter(pk=person.pk).update(user=user)
+    expected = Person.objects.select_related("region").get(pk=person.pk)
+    with django_assert_num_queries(1):
+        found = selectors.person_for_user(user)
+        region = found.region  # cached by the same statement
+    assert found == expected
+    for field in Person._meta.concrete_fields:
+        mine, theirs = getattr(found, field.attname), getattr(expected, field.attname)
+        assert (mine, type(mine)) == (theirs, type(theirs)), field.name
+    for field in type(region)._meta.concrete_fields:
+        mine, theirs = getattr(region, field.attname), getattr(expected.region, field.attname)
+        assert (mine, type(mine)) == (theirs, type(theirs)), field.name
+    assert found._state.adding is False and found._state.db == expected._state.db
+
+    Person.objects.filter(pk=person.pk).update(region=None)
+    assert selectors.person_for_user(user).region is None
+    assert selectors.person_for_user(UserFactory()) is None
+    assert selectors.person_for_user(None) is None

@@ -117,3 +117,20 @@ def test_changed_fields_lists_only_differences():
     before = {"official": True, "source": year.source, "note": ""}
     year.note = "已核对"
     assert changed_fields(year, before, ["official", "source", "note"]) == {"note": ["", "已核对"]}
+
+
+def test_record_returns_what_the_database_holds(user):
+    # record() writes with a raw INSERT built once: the instance it returns must equal the row
+    # read back, field by field, as objects.create's did, and keep the actor object.
+    context = RequestContext(request_id="req-43", client_address="2001:db8::1", channel="api")
+    with bound(context):
+        event = record(actor=user, action="core.test_write", object_type="x.y", object_id=7)
+        anonymous = record(actor=AnonymousUser(), action="core.test_write", obj=user)
+    stored = AuditEvent.objects.get(pk=event.pk)
+    for field in AuditEvent._meta.concrete_fields:
+        assert getattr(event, field.attname) == getattr(stored, field.attname), field.name
+    assert event._state.adding is False
+    assert event.actor is user
+    assert (event.object_id, event.changes) == ("7", {})
+    assert AuditEvent.objects.get(pk=anonymous.pk).actor_id is None
+    assert anonymous.actor is None and anonymous.pk > event.pk
