@@ -117,3 +117,56 @@ def test_garbage_scope_is_a_clear_400_not_a_500(place, client):
     assert "区划代码" in answer.content.decode()
     answer = client.get(url, {"q": "补贴", "region": "439999000000"})
     assert answer.status_code == 404
+
+
+def test_layout_memo_header_is_the_plain_render_with_this_requests_path_and_token(
+    client, place, monkeypatch
+):
+    """The base layout's header is rendered once per variant (web's layout_memo); each page
+    still gets exactly what a plain render gives, with its own `next` path and CSRF token."""
+    import re
+
+    from yiciban.web.templatetags import yiciban_web
+
+    def header(response):
+        html = response.content.decode()
+        return html[html.index('<header class="site-header">') : html.index("</header>")]
+
+    paths = [
+        reverse("openness:search") + "?q=%E8%A1%A5%E8%B4%B4&x=%22%3Cb%3E",
+        reverse("openness:search"),
+        reverse("openness:portal"),
+    ]
+    memo = {path: header(client.get(path)) for path in paths}
+    memo_again = {path: header(client.get(path)) for path in paths}  # served from the memo
+    assert yiciban_web._layout_memo
+    monkeypatch.setattr(yiciban_web.LayoutMemoNode, "_key", lambda self, context: None)
+    plain = {path: header(client.get(path)) for path in paths}
+    token = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+')
+    for path in paths:
+        assert token.sub(r"\1…", memo[path]) == token.sub(r"\1…", plain[path])
+        assert token.sub(r"\1…", memo_again[path]) == token.sub(r"\1…", plain[path])
+    assert 'value="/openness/search/?q=%E8%A1%A5%E8%B4%B4&amp;x=%22%3Cb%3E"' in memo_again[paths[0]]
+    assert "yiciban-layout-memo" not in "".join(memo_again.values())
+    client.cookies["yiciban_large_type"] = "1"
+    monkeypatch.undo()
+    assert 'value="off"' in header(client.get(paths[1]))  # another variant, not the first
+
+
+def test_result_items_tag_is_the_template_loop_it_replaced(place):
+    from django.template import engines
+
+    _corpus(place)
+    odd = selectors.SearchRow(
+        url="/a/1/?x=1&y=<", title='<b>"t"</b>', region="&", column="'c'", date="d", excerpt="<"
+    )
+    rows = [*selectors.search_page_rows("补贴").rows, odd]
+    loop = engines["django"].from_string(
+        '{% for row in rows %}\n    <li><a href="{{ row.url }}">{{ row.title }}</a>\n'
+        '      <span class="meta">{{ row.region }} · {{ row.column }} · {{ row.date }}</span>\n'
+        "      <p>{{ row.excerpt }}</p></li>\n    {% endfor %}"
+    )
+    tag = engines["django"].from_string("{% load openness_search %}{% search_result_items rows %}")
+    assert len(rows) > 1
+    assert tag.render({"rows": rows}) == loop.render({"rows": rows})
+    assert tag.render({"rows": []}) == loop.render({"rows": []}) == ""
