@@ -62,4 +62,3 @@ def test_impacts_are_filled_on_a_populated_database():
         assert {"hotline_posting_impact", "hotline_entry_filter"} <= names
     finally:
         migrate_to([latest("hotline")])
-
