@@ -30,6 +30,7 @@ from pydantic import Field
 
 from yiciban.core.documents import document_open, document_store
 from yiciban.core.errors import NotFound
+from yiciban.core.responses import api_json
 from yiciban.org import selectors as org_selectors
 
 from . import selectors, services
@@ -854,9 +855,7 @@ def submit(
         # Encoded as is, without ninja validating the ~40 nested objects against CaseOut
         # (≈ 2 ms a submission): case_status builds exactly CaseOut's fields and types, and
         # a test checks the body validates and equals GET of the case.
-        from yiciban.api import api  # the assembled API (it imports this module)
-
-        return api.create_response(
+        return api_json(
             request,
             selectors.submitted_case_status(request.auth, submission.case, submission.rows),
             status=201,

@@ -73,7 +73,8 @@ def _insert_statement() -> tuple[list, str | None]:
         names = [f.attname for f in fields]
         expected = ["id", "occurred_at", "actor_id", "on_behalf_of", "action", "object_type"]
         expected += ["object_id", "changes", "request_id", "client_address", "channel"]
-        assert names == expected, names  # record() lists the values in this order
+        if names != expected:  # record() lists the values in this order
+            raise RuntimeError(f"AuditEvent's fields changed ({names}): update audit.record")
         sql = None
         if connection.features.can_return_columns_from_insert:
             quote = connection.ops.quote_name

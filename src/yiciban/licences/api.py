@@ -9,11 +9,11 @@ import json
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.responses import NinjaJSONEncoder
 from ninja.security import django_auth
 
 from yiciban.accounts.models import Enterprise, Person
 from yiciban.core.errors import ValidationFailed
+from yiciban.core.responses import api_json
 from yiciban.org.models import Department
 
 from . import selectors, services, signing
@@ -146,24 +146,21 @@ def _number_in_token(token: str) -> str:
     return number
 
 
-def _verification_response(verification: selectors.Verification) -> HttpResponse:
-    """The answer as ninja would render it for VerificationOut, without validating a dict we
-    built to that schema ourselves (the busiest public read; tests check the body against
-    the schema)."""
-    return HttpResponse(
-        json.dumps(verification.as_dict(), cls=NinjaJSONEncoder),
-        content_type="application/json; charset=utf-8",
-    )
+def _verification_response(request, verification: selectors.Verification) -> HttpResponse:
+    """The answer rendered by the API's own renderer, without ninja validating a dict we
+    built to VerificationOut ourselves (the busiest public read; tests check the body
+    against the schema)."""
+    return api_json(request, verification.as_dict())
 
 
 @router.get("/verify", response=VerificationOut, summary="核验证照（凭二维码令牌，公开）")
 def verify_by_token(request: HttpRequest, token: str = Query(..., max_length=1000)):
-    return _verification_response(selectors.licence_verify(_number_in_token(token), token))
+    return _verification_response(request, selectors.licence_verify(_number_in_token(token), token))
 
 
 @router.get("/verify/{number}", response=VerificationOut, summary="核验证照（公开）")
 def verify(request: HttpRequest, number: str, t: str = Query("", max_length=1000)):
-    return _verification_response(selectors.licence_verify(number, t))
+    return _verification_response(request, selectors.licence_verify(number, t))
 
 
 @router.get(
