@@ -93,7 +93,21 @@ def main() -> int:
         for q in captured.captured_queries:
             print(" ", q["sql"][:300])
 
+    backend_stat = None
+    if connection.vendor == "postgresql":
+        # the server is on this machine: its backend's CPU is read from /proc (ticks)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend_stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+
+    def backend_seconds() -> float:
+        if backend_stat is None or not backend_stat.exists():
+            return 0.0
+        fields = backend_stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     timer = time.process_time if args.clock == "cpu" else time.perf_counter
+    backend_before = backend_seconds()
     profiler = cProfile.Profile(timer) if args.profile else None
     cpu, wall = [], []
     for n in range(args.warmup + 1, args.warmup + 1 + args.submissions):
@@ -110,6 +124,9 @@ def main() -> int:
         f"{statistics.median(cpu) * 1000:.1f} ms (mean {statistics.mean(cpu) * 1000:.1f}), "
         f"wall median {statistics.median(wall) * 1000:.1f} ms"
     )
+    if backend_stat is not None:
+        spent = backend_seconds() - backend_before
+        print(f"PostgreSQL backend CPU per submit: {spent / args.submissions * 1000:.1f} ms")
     if profiler:
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(40)

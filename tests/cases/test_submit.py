@@ -20,7 +20,6 @@ from tests.cases.helpers import (
     upload,
 )
 from yiciban.cases import hooks, services
-from yiciban.cases import tasks as case_tasks
 from yiciban.cases.models import (
     Case,
     CaseEvent,
@@ -268,11 +267,6 @@ def test_case_numbers_run_per_county_and_day_and_never_repeat(world):
     assert c.number == "430623-20260303-000001"
 
 
-class _CrashingTask:
-    def enqueue(self, *args, **kwargs):
-        raise RuntimeError("task queue exploded")
-
-
 @pytest.mark.parametrize("where", ["ledger", "notices"])
 def test_a_crash_between_two_steps_leaves_no_half_case(world, monkeypatch, where):
     """The ledger entries and the queued notices are the last writes of a submission:
@@ -284,7 +278,7 @@ def test_a_crash_between_two_steps_leaves_no_half_case(world, monkeypatch, where
     if where == "ledger":
         monkeypatch.setattr(services, "ledger_append_many", crash)
     else:
-        monkeypatch.setattr(case_tasks, "send_case_notices", _CrashingTask())
+        monkeypatch.setattr(services, "enqueue", crash)  # queueing the notices
     entries = LedgerEntry.objects.count()
     with pytest.raises(RuntimeError):
         submit_restaurant(world)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +11,7 @@ from django.utils.translation import gettext as _
 from yiciban.core import crypto
 from yiciban.core.errors import NotFound, ValidationFailed
 from yiciban.core.identifiers import check_resident_id, normalize_resident_id
+from yiciban.core.statements import Columns, Statement
 from yiciban.org.models import Region
 
 from .models import Authorisation, AuthorisationKind, Enterprise, Person
@@ -44,71 +44,33 @@ def person_find_by_id_number(id_number: str) -> Person | None:
     return Person.objects.filter(id_number_index=id_number_index(id_number)).first()
 
 
-_PERSON_FOR_USER: dict[str, tuple] = {}  # by database vendor: (sql, person columns, region columns)
-
-
-def _person_for_user_statement() -> tuple:
-    # Every online submission asks this: one raw join built once per database (compiling
-    # the queryset cost more than running it). Each column keeps the ORM's converters, so
-    # the values are exactly what `Person.objects.select_related("region")` gives.
-    found = _PERSON_FOR_USER.get(connection.vendor)
-    if found is None:
-        quote = connection.ops.quote_name
-
-        def columns(model, alias):
-            fields = model._meta.concrete_fields
-            cols = [f.get_col(alias) for f in fields]
-            # as the SQL compiler does: the backend's converters, then the field's
-            converters = [
-                (c, connection.ops.get_db_converters(c) + c.get_db_converters(connection))
-                for c in cols
-            ]
-            sql = [f"{alias}.{quote(f.column)}" for f in fields]
-            return sql, [f.attname for f in fields], converters
-
-        p_sql, p_names, p_conv = columns(Person, "p")
-        r_sql, r_names, r_conv = columns(Region, "r")
-        region_fk = Person._meta.get_field("region")
-        sql = (
-            f"SELECT {', '.join(p_sql + r_sql)} FROM {quote(Person._meta.db_table)} p "
-            f"LEFT OUTER JOIN {quote(Region._meta.db_table)} r "
-            f"ON r.{quote(Region._meta.pk.column)} = p.{quote(region_fk.column)} "
-            f"WHERE p.{quote(Person._meta.get_field('user').column)} = %s"
-        )
-        found = _PERSON_FOR_USER[connection.vendor] = (
-            sql,
-            (p_names, p_conv),
-            (r_names, r_conv),
-            region_fk,
-        )
-    return found
-
-
-def _converted(values, converters) -> list:
-    out = []
-    for value, (col, convs) in zip(values, converters, strict=True):
-        for convert in convs:
-            value = convert(value, col, connection)
-        out.append(value)
-    return out
+_PERSON = Columns(Person, "p")
+_PERSON_REGION = Columns(Region, "r")
+_REGION_FK = Person._meta.get_field("region")
+# Every online submission asks this: one join, the values exactly what
+# `Person.objects.select_related("region")` gives.
+_PERSON_FOR_USER = Statement(
+    lambda quote, _variant: (
+        f"SELECT {_PERSON.select(quote)}, {_PERSON_REGION.select(quote)} "
+        f"FROM {quote(Person._meta.db_table)} p "
+        f"LEFT OUTER JOIN {quote(Region._meta.db_table)} r "
+        f"ON r.{quote(Region._meta.pk.column)} = p.{quote(_REGION_FK.column)} "
+        f"WHERE p.{quote(Person._meta.get_field('user').column)} = %s"
+    )
+)
 
 
 def person_for_user(user) -> Person | None:
     """The registered person of a login account (with the region), or None."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    sql, (p_names, p_conv), (r_names, r_conv), region_fk = _person_for_user_statement()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk])
-        row = cursor.fetchone()  # user is one-to-one: at most one row
+    row = _PERSON_FOR_USER.fetchone([user.pk])  # user is one-to-one: at most one row
     if row is None:
         return None
-    n = len(p_names)
-    person = Person.from_db(connection.alias, p_names, _converted(row[:n], p_conv))
-    region = None
-    if row[n] is not None:
-        region = Region.from_db(connection.alias, r_names, _converted(row[n:], r_conv))
-    region_fk.set_cached_value(person, region)
+    n = len(_PERSON)
+    person = _PERSON.load(row[:n])
+    region = _PERSON_REGION.load(row[n:]) if row[n] is not None else None
+    _REGION_FK.set_cached_value(person, region)
     return person
 
 

@@ -127,9 +127,18 @@ class CaseNumberCounter(models.Model):
 class Case(models.Model):
     """One application (one case number, one status page) for a bundle or a single item."""
 
+    # Indexes: a submission writes this row, so it carries only the indexes a query uses.
+    # A foreign key marked db_index=False either leads a composite index below or points at
+    # a row that is never looked up from here and never deleted (published versions,
+    # templates and kinds are immutable; users and service points are deactivated): a
+    # refused delete (PROTECT) then scans instead of probing, once, for an operator.
     number = models.CharField(_("办件编号"), max_length=24, unique=True)
     region = models.ForeignKey(
-        Region, verbose_name=_("办理地"), on_delete=models.PROTECT, related_name="+"
+        Region,
+        verbose_name=_("办理地"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # the leading column of cases_case_counter
     )
     bundle_version = models.ForeignKey(
         BundleVersion,
@@ -138,6 +147,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     item_version = models.ForeignKey(
         ItemVersion,
@@ -146,6 +156,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     title = models.CharField(_("办件名称"), max_length=200)
     applicant_person = models.ForeignKey(
@@ -179,9 +190,14 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     submitted_by = models.ForeignKey(
-        USER, verbose_name=_("提交账号"), on_delete=models.PROTECT, related_name="+"
+        USER,
+        verbose_name=_("提交账号"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # the leading column of cases_case_submitter
     )
     assisted_by = models.ForeignKey(
         USER,
@@ -190,6 +206,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     channel = models.CharField(_("申请渠道"), max_length=10, choices=CaseChannel.choices)
     service_point = models.ForeignKey(
@@ -199,6 +216,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     answers = models.JSONField(_("导办答案"), default=dict, blank=True)
     form_data = models.JSONField(_("申请表"), default=dict, blank=True)
@@ -218,6 +236,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     decided_at = models.DateTimeField(_("全部办结时间"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("出件时间"), null=True, blank=True)
@@ -248,8 +267,7 @@ class Case(models.Model):
             # the counter's queue: a county's cases awaiting acceptance, oldest first
             models.Index(fields=["region", "state", "submitted_at"], name="cases_case_counter"),
             models.Index(fields=["submitted_by", "submitted_at"], name="cases_case_submitter"),
-            models.Index(fields=["applicant_person"], name="cases_case_person"),
-            models.Index(fields=["applicant_enterprise"], name="cases_case_enterprise"),
+            # (a person's and an enterprise's cases: their foreign keys' own indexes)
         ]
 
     def __str__(self) -> str:
@@ -274,22 +292,39 @@ class Case(models.Model):
 class CaseItem(models.Model):
     """One service item of a case, pinned to the item version it was filed under."""
 
+    # Indexes: as on Case, only those a query uses (db_index=False: see there).
     case = models.ForeignKey(
-        Case, verbose_name=_("办件"), on_delete=models.CASCADE, related_name="items"
+        Case,
+        verbose_name=_("办件"),
+        on_delete=models.CASCADE,
+        related_name="items",
+        db_index=False,  # the leading column of cases_item_once
     )
     position = models.PositiveSmallIntegerField(_("序号"), default=0)
     item_version = models.ForeignKey(
-        ItemVersion, verbose_name=_("事项版本"), on_delete=models.PROTECT, related_name="+"
+        ItemVersion,
+        verbose_name=_("事项版本"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     code = models.CharField(_("实施编码"), max_length=40)
     name = models.CharField(_("事项名称"), max_length=200)
     role = models.CharField(_("角色"), max_length=10, default="base")  # base / optional
     depends_on = models.JSONField(_("前置事项"), default=list, blank=True)
     department = models.ForeignKey(
-        Department, verbose_name=_("承办部门"), on_delete=models.PROTECT, related_name="+"
+        Department,
+        verbose_name=_("承办部门"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # the leading column of cases_item_board
     )
     process_template = models.ForeignKey(
-        ProcessTemplate, verbose_name=_("流程模板"), on_delete=models.PROTECT, related_name="+"
+        ProcessTemplate,
+        verbose_name=_("流程模板"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     state = models.CharField(
         _("状态"), max_length=16, choices=ItemState.choices, default=ItemState.SUBMITTED
@@ -435,9 +470,19 @@ SATISFIED_MATERIAL = (
 class CaseMaterial(models.Model):
     """One material of the case's notice (asked once however many items need it)."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="materials")
+    # Indexes: as on Case, only those a query uses (db_index=False: see there).
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.CASCADE,
+        related_name="materials",
+        db_index=False,  # the leading column of cases_material_once
+    )
     kind = models.ForeignKey(
-        MaterialKind, verbose_name=_("材料"), on_delete=models.PROTECT, related_name="+"
+        MaterialKind,
+        verbose_name=_("材料"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     kind_code = models.CharField(_("材料编码"), max_length=80)
     name = models.CharField(_("材料名称"), max_length=120)
@@ -452,6 +497,7 @@ class CaseMaterial(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     reference = models.CharField(_("复用或共享来源"), max_length=200, blank=True)
     due_on = models.DateField(_("补交期限"), null=True, blank=True)
@@ -478,6 +524,7 @@ class Commitment(models.Model):
     acceptance of the exact text (its SHA-256) by a signed-in person; cryptographic signing
     comes with the licences issue."""
 
+    # Indexes: as on Case, only those a query uses (db_index=False: see there).
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="commitments")
     case_item = models.OneToOneField(CaseItem, on_delete=models.CASCADE, related_name="commitment")
     text = models.TextField(_("承诺内容"))
@@ -489,9 +536,14 @@ class Commitment(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     signed_by = models.ForeignKey(
-        USER, verbose_name=_("签署账号"), on_delete=models.PROTECT, related_name="+"
+        USER,
+        verbose_name=_("签署账号"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     signed_at = models.DateTimeField(_("签署时间"), auto_now_add=True)
     method = models.CharField(_("签署方式"), max_length=30, default="recorded_acceptance")
@@ -724,7 +776,12 @@ class CaseOutput(models.Model):
 class CaseEvent(models.Model):
     """The case's full history: who did what, when, why, and on whose behalf."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,  # the leading column of cases_event_case
+    )
     case_item = models.ForeignKey(
         CaseItem, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
     )

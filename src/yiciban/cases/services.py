@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,6 +45,8 @@ from yiciban.core.calendar import add_working_days
 from yiciban.core.documents import DEFAULT_FORMATS, document_open
 from yiciban.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from yiciban.core.models import Document
+from yiciban.core.queue import enqueue
+from yiciban.core.statements import Columns, Statement, insert_rows
 from yiciban.ledger.services import ledger_append, ledger_append_many
 from yiciban.notifications.services import notification_send
 from yiciban.org import selectors as org_selectors
@@ -168,13 +170,13 @@ def _batched_events(case: Case, actor):
     finally:
         case._event_buffer = case._notice_buffer = None
     if events:
-        _insert_rows(events)
+        insert_rows(events)
         ledger_append_many(entries=[_ledger_entry(e) for e in events])
     if notices:
         from .tasks import send_case_notices
 
-        send_case_notices.enqueue(
-            case_id=case.pk, actor_id=getattr(actor, "pk", None), notices=notices
+        enqueue(
+            send_case_notices, case_id=case.pk, actor_id=getattr(actor, "pk", None), notices=notices
         )
 
 
@@ -431,25 +433,24 @@ class MaterialInput:
     reuse: str = ""  # a reference the archive offered for this kind
 
 
-_DOCUMENTS_SQL: dict[tuple[str, int], str] = {}  # by database vendor and number of ids
+_DOCUMENT = Columns(Document, "d")
+# one statement per number of ids
+_DOCUMENTS = Statement(
+    lambda quote, count: (
+        f"SELECT {_DOCUMENT.select(quote)} FROM {quote(Document._meta.db_table)} d "
+        f"WHERE d.{quote(Document._meta.pk.column)} IN ({', '.join(['%s'] * count)}) "
+        f"AND d.{quote(Document._meta.get_field('uploaded_by').column)} = %s"
+    )
+)
 
 
 def _documents_of(actor, ids: Iterable[int]) -> dict[int, Document]:
-    """Documents the actor uploaded, by id; an id that is someone else's is absent. A raw
-    statement (kept per number of ids): the ORM compiling it cost more than running it."""
+    """Documents the actor uploaded, by id; an id that is someone else's is absent."""
     wanted = [i for i in ids if isinstance(i, int)]
     if not wanted:
         return {}
-    key = (connection.vendor, len(wanted))
-    sql = _DOCUMENTS_SQL.get(key)
-    if sql is None:
-        quote = connection.ops.quote_name
-        sql = _DOCUMENTS_SQL[key] = (
-            f"SELECT * FROM {quote(Document._meta.db_table)} "
-            f"WHERE {quote(Document._meta.pk.column)} IN ({', '.join(['%s'] * len(wanted))}) "
-            f"AND {quote(Document._meta.get_field('uploaded_by').column)} = %s"
-        )
-    return {d.pk: d for d in Document.objects.raw(sql, [*wanted, actor.pk])}
+    rows = _DOCUMENTS.fetchall([*wanted, actor.pk], variant=len(wanted))
+    return {d.pk: d for d in map(_DOCUMENT.load, rows)}
 
 
 def _check_document(
@@ -484,90 +485,6 @@ def _check_document(
         )
         return False
     return True
-
-
-# By (model, database vendor): how `_insert_rows` writes that model's rows.
-_INSERTERS: dict[tuple[type, str], tuple[list, list, str, str, str]] = {}
-
-
-def _json_ready(field):
-    """How a column value travels inside the JSON document of a PostgreSQL insert."""
-    if isinstance(field, (models.DateTimeField, models.DateField, models.TimeField)):
-        return lambda value: value.isoformat() if value is not None else None
-    if isinstance(field, (models.DecimalField, models.UUIDField)):
-        return lambda value: str(value) if value is not None else None
-    return None  # str, int, bool, None, and JSONField values (nested as they are)
-
-
-def _insert_rows(objs: Sequence) -> None:
-    """Insert new instances of one model with one statement and give them their ids. What
-    `bulk_create` does for a submission's rows, without compiling a query each time
-    (field defaults and `auto_now(_add)` stamps come from the instances and `pre_save`, as
-    there). PostgreSQL: the rows go as one JSON parameter, `INSERT … SELECT … FROM
-    jsonb_populate_recordset(NULL::table, %s) RETURNING id` (a short statement psycopg
-    converts once, instead of one quoted literal per value); SQLite: `INSERT … VALUES (…),
-    (…) RETURNING id`."""
-    if not objs:
-        return
-    model = type(objs[0])
-    key = (model, connection.vendor)
-    inserter = _INSERTERS.get(key)
-    if inserter is None:
-        quote = connection.ops.quote_name
-        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
-        returning = f" RETURNING {quote(model._meta.pk.column)}"
-        if connection.vendor == "postgresql":
-            inserter = (
-                fields,
-                [
-                    (
-                        f,
-                        f.attname,
-                        f.column,
-                        bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)),
-                        _json_ready(f),
-                    )
-                    for f in fields
-                ],
-                f"INSERT INTO {table} ({columns}) SELECT {columns} "
-                f"FROM jsonb_populate_recordset(NULL::{table}, %s)",
-                "",
-                returning,
-            )
-        else:
-            inserter = (
-                fields,
-                [],
-                f"INSERT INTO {table} ({columns}) VALUES ",
-                "(" + ", ".join(["%s"] * len(fields)) + ")",
-                returning,
-            )
-        _INSERTERS[key] = inserter
-    fields, ready, head, row, returning = inserter
-    if ready:
-        rows = []
-        for obj in objs:
-            values = {}
-            for f, attname, column, stamped, convert in ready:
-                # pre_save only where it does something (the auto_now(_add) stamps)
-                value = f.pre_save(obj, True) if stamped else getattr(obj, attname)
-                values[column] = convert(value) if convert is not None else value
-            rows.append(values)
-        sql, params = head + returning, [json.dumps(rows)]
-    else:
-        sql = head + ", ".join([row] * len(objs)) + returning
-        params = [
-            f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields
-        ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = cursor.fetchall()
-    alias = connection.alias
-    for obj, (pk,) in zip(objs, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = alias
 
 
 # ---------------------------------------------------------------------------------------
@@ -694,22 +611,18 @@ def case_submit(
     return Submission(case=case, created=True, rows=rows)
 
 
-_REPLAY_SQL: dict[str, str] = {}  # by database vendor
+# Every keyed submission asks this first and almost never finds one; the case is read
+# only when found.
+_REPLAY = Statement(
+    lambda quote, _variant: (
+        f"SELECT {quote('id')} FROM {quote(Case._meta.db_table)} "
+        f"WHERE {quote('submitted_by_id')} = %s AND {quote('idempotency_key')} = %s"
+    )
+)
 
 
 def _replay(actor, key: str, fingerprint: str) -> Submission | None:
-    # Every keyed submission asks this first and almost never finds one: a raw statement
-    # (the ORM compiling it cost more than running it); the case is read only when found.
-    sql = _REPLAY_SQL.get(connection.vendor)
-    if sql is None:
-        quote = connection.ops.quote_name
-        sql = _REPLAY_SQL[connection.vendor] = (
-            f"SELECT {quote('id')} FROM {quote(Case._meta.db_table)} "
-            f"WHERE {quote('submitted_by_id')} = %s AND {quote('idempotency_key')} = %s"
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [actor.pk, key])
-        found = cursor.fetchone()
+    found = _REPLAY.fetchone([actor.pk, key])
     if found is None:
         return None
     existing = Case.objects.get(pk=found[0])
@@ -1145,30 +1058,37 @@ def _plan_materials(
     return rows, kinds
 
 
-_COUNTER_UPSERT: dict[str, str] = {}  # by database vendor
+def _counter_upsert(quote, own_transaction: bool) -> str:
+    table = quote(CaseNumberCounter._meta.db_table)
+    region, on, last = (
+        quote(CaseNumberCounter._meta.get_field(f).column) for f in ("region_code", "day", "last")
+    )
+    sql = (
+        f"INSERT INTO {table} ({region}, {on}, {last}) VALUES (%s, %s, 1) "
+        f"ON CONFLICT ({region}, {on}) DO UPDATE SET {last} = {table}.{last} + 1 "
+        f"RETURNING {last}"
+    )
+    if own_transaction:
+        # PostgreSQL, the statement its own transaction: its commit need not wait for the
+        # WAL flush. As with a sequence, a number is never given twice even after a crash:
+        # the case that carries it commits later, synchronously, and that flush covers the
+        # counter's earlier WAL record; a number lost to a crash was carried by no case.
+        sql += ", (SELECT set_config('synchronous_commit', 'off', true))"
+    return sql
+
+
+_COUNTER_UPSERT = Statement(_counter_upsert)
 
 
 def _next_number(region_code: str, day: dt.date) -> str:
     """The next case number of a county and day: 430623-20261127-000123. One statement
     (INSERT … ON CONFLICT DO UPDATE … RETURNING, PostgreSQL and SQLite alike): the counter
     row is locked only for that statement, and a number is never given twice."""
-    sql = _COUNTER_UPSERT.get(connection.vendor)
-    if sql is None:
-        quote = connection.ops.quote_name
-        table = quote(CaseNumberCounter._meta.db_table)
-        region, on, last = (
-            quote(CaseNumberCounter._meta.get_field(f).column)
-            for f in ("region_code", "day", "last")
-        )
-        sql = _COUNTER_UPSERT[connection.vendor] = (
-            f"INSERT INTO {table} ({region}, {on}, {last}) VALUES (%s, %s, 1) "
-            f"ON CONFLICT ({region}, {on}) DO UPDATE SET {last} = {table}.{last} + 1 "
-            f"RETURNING {last}"
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [region_code, connection.ops.adapt_datefield_value(day)])
-        (number,) = cursor.fetchone()
-    return f"{region_code}-{day:%Y%m%d}-{number:06d}"
+    own_transaction = connection.vendor == "postgresql" and not connection.in_atomic_block
+    row = _COUNTER_UPSERT.fetchone(
+        [region_code, connection.ops.adapt_datefield_value(day)], variant=own_transaction
+    )
+    return f"{region_code}-{day:%Y%m%d}-{row[0]:06d}"
 
 
 def _limit_for(version: ItemVersion, green: bool) -> int:
@@ -1203,7 +1123,7 @@ def _write_submission(plan: _Plan, number: str) -> tuple[Case, dict | None]:
         idempotency_key=plan.key,
         request_fingerprint=plan.fingerprint,
     )
-    _insert_rows([case])
+    insert_rows([case])
     with _batched_events(case, actor) as events:
         items = [
             CaseItem(
@@ -1222,9 +1142,9 @@ def _write_submission(plan: _Plan, number: str) -> tuple[Case, dict | None]:
             )
             for position, entry in enumerate(plan.items)
         ]
-        _insert_rows(items)
+        insert_rows(items)
         materials = [CaseMaterial(case=case, **row) for row in plan.materials]
-        _insert_rows(materials)
+        insert_rows(materials)
         by_code = {item.code: item for item in items}
         signer = plan.acting_person or plan.person
         commitments = []
@@ -1240,7 +1160,7 @@ def _write_submission(plan: _Plan, number: str) -> tuple[Case, dict | None]:
                     signed_by=actor,
                 )
             )
-        _insert_rows(commitments)
+        insert_rows(commitments)
         _event(
             case,
             "submitted",
@@ -2880,41 +2800,47 @@ def api_token_revoke(*, actor, token_id: int) -> ApiToken:
 TOKEN_TOUCH_SECONDS = 60
 
 
-_TOKEN_USER_SQL: dict[str, str] = {}  # by database vendor
+_TOKEN_USER_COLUMNS: list[Columns] = []  # the user model is known only once apps are ready
+
+
+def _token_user_columns() -> Columns:
+    if not _TOKEN_USER_COLUMNS:
+        _TOKEN_USER_COLUMNS.append(Columns(get_user_model(), "u"))
+    return _TOKEN_USER_COLUMNS[0]
+
+
+_TOKEN_USER = Statement(
+    lambda quote, _variant: (
+        f"SELECT {_token_user_columns().select(quote)}, t.{quote('id')}, "
+        f"CASE WHEN t.{quote('last_used_at')} IS NULL OR t.{quote('last_used_at')} < %s "
+        f"THEN 1 ELSE 0 END FROM {quote(ApiToken._meta.db_table)} t "
+        f"JOIN {quote(get_user_model()._meta.db_table)} u "
+        f"ON u.{quote('id')} = t.{quote('user_id')} "
+        f"WHERE t.{quote('token_hash')} = %s AND t.{quote('revoked_at')} IS NULL"
+    )
+)
 
 
 def api_token_authenticate(raw: str):
     """The active user of a valid, unrevoked token, or None. `last_used_at` is written at
-    most once a minute so that every request does not write. One raw statement (the user
-    row, the token's id and whether it is due a touch): every API request pays for this,
-    and the ORM compiling the join cost more than running it."""
+    most once a minute so that every request does not write. One statement (the user row,
+    the token's id and whether it is due a touch): every API request pays for it."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
-    sql = _TOKEN_USER_SQL.get(connection.vendor)
-    if sql is None:
-        quote = connection.ops.quote_name
-        users = quote(get_user_model()._meta.db_table)
-        sql = _TOKEN_USER_SQL[connection.vendor] = (
-            f"SELECT u.*, t.{quote('id')} AS token_id, CASE WHEN t.{quote('last_used_at')} "
-            f"IS NULL OR t.{quote('last_used_at')} < %s THEN 1 ELSE 0 END AS token_stale "
-            f"FROM {quote(ApiToken._meta.db_table)} t JOIN {users} u "
-            f"ON u.{quote('id')} = t.{quote('user_id')} "
-            f"WHERE t.{quote('token_hash')} = %s AND t.{quote('revoked_at')} IS NULL"
-        )
     now = timezone.now()
     touch_before = now - dt.timedelta(seconds=TOKEN_TOUCH_SECONDS)
-    user = next(
-        iter(
-            get_user_model().objects.raw(
-                sql, [connection.ops.adapt_datetimefield_value(touch_before), _token_hash(raw)]
-            )
-        ),
-        None,
+    row = _TOKEN_USER.fetchone(
+        [connection.ops.adapt_datetimefield_value(touch_before), _token_hash(raw)]
     )
-    if user is None or not user.is_active:
+    if row is None:
         return None
-    if user.token_stale:
-        ApiToken.objects.filter(pk=user.token_id).update(last_used_at=now)
+    columns = _token_user_columns()
+    user = columns.load(row[: len(columns)])
+    if not user.is_active:
+        return None
+    token_id, token_stale = row[len(columns) :]
+    if token_stale:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
     return user
 
 

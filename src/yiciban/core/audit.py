@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from . import context
 from .models import AuditEvent
+from .statements import Statement
 
 
 def record(
@@ -29,7 +30,7 @@ def record(
         object_id = object_id or obj.pk
     ctx = context.current()
     actor = actor if getattr(actor, "pk", None) else None
-    fields, sql = _insert_statement()
+    fields = _checked_fields()
     # the values in the fields' (concrete, declaration) order
     values = [
         None,  # id, given by the database
@@ -44,14 +45,16 @@ def record(
         ctx.client_address,
         ctx.channel,
     ]
-    if sql is None:  # a database without INSERT … RETURNING: the ORM's way
+    if not connection.features.can_return_columns_from_insert:  # the ORM's way
         event = AuditEvent(*values)
         event.save(force_insert=True)
     else:
+        # Every service writes one event per change: each value prepared by its field
+        # (get_db_prep_save) as the ORM's insert does, then `from_db` makes the same
+        # instance `objects.create` returns — building the model from keywords and
+        # compiling the insert cost more than the write.
         prepared = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, prepared[1:])
-            values[0] = cursor.fetchone()[0]
+        values[0] = _INSERT.fetchone(prepared[1:])[0]
         event = AuditEvent.from_db(connection.alias, None, values)
     if actor is not None:
         _ACTOR.set_cached_value(event, actor)  # as create(actor=…) leaves it
@@ -59,33 +62,31 @@ def record(
 
 
 _ACTOR = AuditEvent._meta.get_field("actor")
-_INSERT: dict[str, tuple[list, str | None]] = {}  # by database vendor
+_FIELDS: list = []
 
 
-def _insert_statement() -> tuple[list, str | None]:
-    # Every service writes one event per change: a raw INSERT … RETURNING built once per
-    # database, with each value prepared by its field (get_db_prep_save) as the ORM's insert
-    # does — constructing the model from keywords and compiling the insert cost more than
-    # the write. `from_db` then makes the same instance `objects.create` returns.
-    found = _INSERT.get(connection.vendor)
-    if found is None:
+def _checked_fields() -> list:
+    if not _FIELDS:
         fields = list(AuditEvent._meta.concrete_fields)
         names = [f.attname for f in fields]
         expected = ["id", "occurred_at", "actor_id", "on_behalf_of", "action", "object_type"]
         expected += ["object_id", "changes", "request_id", "client_address", "channel"]
         if names != expected:  # record() lists the values in this order
             raise RuntimeError(f"AuditEvent's fields changed ({names}): update audit.record")
-        sql = None
-        if connection.features.can_return_columns_from_insert:
-            quote = connection.ops.quote_name
-            columns = ", ".join(quote(f.column) for f in fields[1:])
-            sql = (
-                f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) "
-                f"VALUES ({', '.join(['%s'] * (len(fields) - 1))}) "
-                f"RETURNING {quote(fields[0].column)}"
-            )
-        found = _INSERT[connection.vendor] = (fields, sql)
-    return found
+        _FIELDS.extend(fields)
+    return _FIELDS
+
+
+def _insert_sql(quote, _variant) -> str:
+    fields = _checked_fields()
+    columns = ", ".join(quote(f.column) for f in fields[1:])
+    return (
+        f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) "
+        f"VALUES ({', '.join(['%s'] * (len(fields) - 1))}) RETURNING {quote(fields[0].column)}"
+    )
+
+
+_INSERT = Statement(_insert_sql)
 
 
 def changed_fields(instance: models.Model, before: dict[str, Any], fields: list[str]) -> dict:

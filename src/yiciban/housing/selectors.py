@@ -5,12 +5,12 @@ buyers' identities or tax; a buyer sees only their own units."""
 
 from __future__ import annotations
 
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from yiciban.accounts import selectors as account_selectors
 from yiciban.core.errors import NotFound
+from yiciban.core.statements import Statement
 from yiciban.org.models import DepartmentKind
 from yiciban.org.selectors import is_platform_admin
 from yiciban.sharing import selectors as sharing_selectors
@@ -137,44 +137,34 @@ def buyer_progress(unit: Unit) -> list[dict]:
     ]
 
 
-_FINDING_EXISTS: dict[tuple[str, str], str] = {}  # by (database vendor, subject kind)
+def _finding_exists_sql(quote, kind: str) -> str:
+    from yiciban.accounts.models import Enterprise
+
+    finding = quote(FalseMaterialFinding._meta.db_table)
+    if kind == "enterprise":
+        enterprise_fk = FalseMaterialFinding._meta.get_field("enterprise")
+        return (
+            f"SELECT 1 FROM {finding} f JOIN {quote(Enterprise._meta.db_table)} e "
+            f"ON e.{quote(Enterprise._meta.pk.column)} = f.{quote(enterprise_fk.column)} "
+            f"WHERE e.{quote(Enterprise._meta.get_field('uscc').column)} = %s LIMIT 1"
+        )
+    person_fk = FalseMaterialFinding._meta.get_field("person")
+    return f"SELECT 1 FROM {finding} WHERE {quote(person_fk.column)} = %s LIMIT 1"
 
 
-def _finding_exists_sql(kind: str) -> str:
-    # Every submission asks this and almost never finds one: one indexed EXISTS built once
-    # per database (compiling `.filter(...).exists()` cost more than running it).
-    sql = _FINDING_EXISTS.get((connection.vendor, kind))
-    if sql is None:
-        from yiciban.accounts.models import Enterprise
-
-        quote = connection.ops.quote_name
-        finding = quote(FalseMaterialFinding._meta.db_table)
-        if kind == "enterprise":
-            enterprise_fk = FalseMaterialFinding._meta.get_field("enterprise")
-            sql = (
-                f"SELECT 1 FROM {finding} f JOIN {quote(Enterprise._meta.db_table)} e "
-                f"ON e.{quote(Enterprise._meta.pk.column)} = f.{quote(enterprise_fk.column)} "
-                f"WHERE e.{quote(Enterprise._meta.get_field('uscc').column)} = %s LIMIT 1"
-            )
-        else:
-            person_fk = FalseMaterialFinding._meta.get_field("person")
-            sql = f"SELECT 1 FROM {finding} WHERE {quote(person_fk.column)} = %s LIMIT 1"
-        _FINDING_EXISTS[(connection.vendor, kind)] = sql
-    return sql
+# Every submission asks this and almost never finds one: one indexed EXISTS per subject kind.
+_FINDING_EXISTS = Statement(_finding_exists_sql)
 
 
 def applicant_record(subject) -> dict:
     """cases.hooks provider: a party found to have filed false materials is blacklisted."""
     if subject.kind == "enterprise":
-        sql, param = _finding_exists_sql("enterprise"), subject.identifier
+        kind, param = "enterprise", subject.identifier
     elif subject.identifier.isdigit():
-        sql, param = _finding_exists_sql("person"), int(subject.identifier)
+        kind, param = "person", int(subject.identifier)
     else:
         return {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [param])
-        found = cursor.fetchone() is not None
-    if found:
+    if _FINDING_EXISTS.fetchone([param], variant=kind) is not None:
         return {"blacklisted": True, "flags": ["false_materials"]}
     return {}
 

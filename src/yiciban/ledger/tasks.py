@@ -15,6 +15,8 @@ import time
 from django.utils import timezone
 from django_tasks import task
 
+from yiciban.core.queue import enqueue
+
 from . import conf
 
 _lock = threading.Lock()
@@ -37,4 +39,4 @@ def schedule_integration() -> None:
         if now < _next_enqueue_at:
             return
         _next_enqueue_at = now + delay
-    integrate_pending.using(run_after=timezone.now() + dt.timedelta(seconds=delay)).enqueue()
+    enqueue(integrate_pending.using(run_after=timezone.now() + dt.timedelta(seconds=delay)))
