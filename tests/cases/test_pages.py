@@ -156,6 +156,23 @@ def test_my_cases_and_the_status_page(world, case):
     assert case.number not in filtered.content.decode()
 
 
+def test_labels_and_values_are_joined_in_the_page_language(world, case):
+    client = client_for(world.zhangsan_user)
+    chinese = client.get(f"/cases/{case.number}/").content.decode()
+    assert "申请人：" in chinese
+    client.cookies["django_language"] = "en"
+    english = client.get(f"/cases/{case.number}/").content.decode()
+    assert "Applicant: " in english
+    head = english[english.index('class="card case-head"') :][:600]
+    assert "：" not in head and "（" not in head  # no Chinese punctuation after English labels
+    receipt = client.get(f"/cases/{case.number}/receipt/").content.decode()
+    sheet = receipt[receipt.index('class="print-sheet"') :]
+    materials = sheet[sheet.index("<ul>") : sheet.index("</ul>")]
+    assert ": " in materials and "：" not in materials
+    applicant_row = sheet[sheet.index("<th>Applicant</th>") :].split("</tr>", 1)[0]
+    assert " (" in applicant_row and "（" not in applicant_row  # name (masked id number)
+
+
 def test_the_receipt_prints(world, case):
     html = client_for(world.zhangsan_user).get(f"/cases/{case.number}/receipt/").content.decode()
     assert "办件受理回执" in html and case.number in html and "尚未受理" in html
