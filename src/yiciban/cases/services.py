@@ -2817,7 +2817,8 @@ _TOKEN_USER = Statement(
         f"JOIN {quote(get_user_model()._meta.db_table)} u "
         f"ON u.{quote('id')} = t.{quote('user_id')} "
         f"WHERE t.{quote('token_hash')} = %s AND t.{quote('revoked_at')} IS NULL"
-    )
+    ),
+    prepare=True,
 )
 
 

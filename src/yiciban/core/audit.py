@@ -86,7 +86,7 @@ def _insert_sql(quote, _variant) -> str:
     )
 
 
-_INSERT = Statement(_insert_sql)
+_INSERT = Statement(_insert_sql, prepare=True)
 
 
 def changed_fields(instance: models.Model, before: dict[str, Any], fields: list[str]) -> dict:

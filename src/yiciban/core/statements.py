@@ -1,17 +1,21 @@
-"""Hot statements: SQL written once per database, run as prepared statements on PostgreSQL.
+"""Hot statements: SQL written once per database, prepared on PostgreSQL where that pays.
 
 A few statements run on every API request or every submission (token lookup, the
-idempotency check, the applicant's documents, a submission's multi-row inserts, licence
-verification). For them the ORM's work — building a queryset, compiling it, instantiating
-through `RawQuerySet` — costs more than running the statement, and PostgreSQL re-parses and
-re-plans each literal-filled query. A `Statement` is the one way to write such a read or
-write: its SQL is built once per database vendor (quoting names through the backend), and
-on PostgreSQL it runs through a server-binding cursor with `prepare=True`, so values travel
-as parameters (no quoting of a large JSON literal) and the server plans it once per
-connection. (A pooler in front of PostgreSQL must then keep prepared statements per client:
-PgBouncer ≥ 1.21 with `max_prepared_statements`, or session pooling.) On SQLite it runs
-through the ordinary cursor. Both go through Django's cursor wrapper, so query logging,
-`execute_wrapper`s and error translation are as for the ORM.
+idempotency check, the applicant's person and documents, a submission's multi-row inserts,
+audit events, licence verification). For them the ORM's work — building a queryset,
+compiling it, instantiating through `RawQuerySet` — costs more than running the statement.
+A `Statement` is the one way to write such a read or write: its SQL is built once per
+database vendor (quoting names through the backend) and run through Django's cursor wrapper,
+so query logging, `execute_wrapper`s and error translation are as for the ORM.
+
+`Statement(..., prepare=True)` and `insert_rows` run, on PostgreSQL, through a server-binding
+cursor with `prepare=True`: values travel as parameters and the server plans the statement
+once per connection. That pays for the inserts (a submission's rows go as one JSON
+parameter, not as a quoted literal psycopg escapes and the server parses) and for a join
+(the token lookup); a one-row lookup by key is cheaper in Python with Django's default
+client-side binding (measured: ≈ 0.1 ms a licence verification), so those are not prepared.
+(A pooler in front of PostgreSQL must keep prepared statements per client: PgBouncer ≥ 1.21
+with `max_prepared_statements`, or session pooling.) SQLite: the ordinary cursor.
 
 `Columns` reads a model's rows out of such a statement exactly as the ORM would (the
 backend's and the field's converters, then `Model.from_db`)."""
@@ -30,11 +34,11 @@ Quote = Callable[[str], str]
 
 
 @contextmanager
-def prepared_cursor(using: str = DEFAULT_DB_ALIAS):
-    """A cursor whose statements PostgreSQL prepares (server-side binding); on other
-    databases the ordinary cursor."""
+def prepared_cursor(using: str = DEFAULT_DB_ALIAS, prepare: bool = True):
+    """A cursor whose statements PostgreSQL prepares (server-side binding); with
+    `prepare=False`, or on another database, the ordinary cursor."""
     connection = connections[using]
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not prepare:
         with connection.cursor() as cursor:
             yield cursor
         return
@@ -73,10 +77,11 @@ def _preparing_cursor_class() -> type:
 class Statement:
     """One hot statement. `build(quote, variant)` returns its SQL with `%s` placeholders;
     it is called once per database vendor and variant (say, the number of ids of an IN
-    list) and kept."""
+    list) and kept. `prepare`: run it as a prepared statement on PostgreSQL."""
 
-    def __init__(self, build: Callable[[Quote, Any], str]):
+    def __init__(self, build: Callable[[Quote, Any], str], *, prepare: bool = False):
         self._build = build
+        self.prepare = prepare
         self._sql: dict[tuple[str, Any], str] = {}
 
     def sql(self, using: str = DEFAULT_DB_ALIAS, variant: Any = None) -> str:
@@ -88,12 +93,12 @@ class Statement:
         return sql
 
     def fetchone(self, params: Sequence, *, using: str = DEFAULT_DB_ALIAS, variant=None):
-        with prepared_cursor(using) as cursor:
+        with prepared_cursor(using, self.prepare) as cursor:
             cursor.execute(self.sql(using, variant), params)
             return cursor.fetchone()
 
     def fetchall(self, params: Sequence, *, using: str = DEFAULT_DB_ALIAS, variant=None):
-        with prepared_cursor(using) as cursor:
+        with prepared_cursor(using, self.prepare) as cursor:
             cursor.execute(self.sql(using, variant), params)
             return cursor.fetchall()
 
