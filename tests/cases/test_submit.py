@@ -32,7 +32,7 @@ from yiciban.cases.models import (
 )
 from yiciban.cases.services import MaterialInput
 from yiciban.catalog import reuse
-from yiciban.core.errors import Conflict, PermissionDenied, ValidationFailed
+from yiciban.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from yiciban.core.models import AuditEvent
 from yiciban.ledger.models import Entry as LedgerEntry
 from yiciban.notifications.models import Notification
@@ -240,6 +240,20 @@ def test_a_retried_submit_returns_the_same_case(world):
     again = submit_restaurant(world, key="retry-1")
     assert first.created and not again.created
     assert again.case.pk == first.case.pk
+    assert Case.objects.count() == 1
+
+
+def test_a_retry_answers_with_its_case_even_when_a_check_now_fails(world, monkeypatch):
+    """The key is not looked up before the checks: a retry that a check would now refuse
+    (the catalogue changed, say) still answers with the case the first call made."""
+    first = submit_restaurant(world, key="retry-2")
+    monkeypatch.setattr(
+        services, "form_errors", lambda *a: [FieldError("form", "changed", "now invalid")]
+    )
+    again = submit_restaurant(world, key="retry-2")
+    assert not again.created and again.case.pk == first.case.pk
+    with pytest.raises(ValidationFailed):  # without the key the check refuses it
+        submit_restaurant(world)
     assert Case.objects.count() == 1
 
 

@@ -43,7 +43,14 @@ from yiciban.catalog.models import BundleVersion, DataElement, ItemVersion, Mate
 from yiciban.core import audit, context
 from yiciban.core.calendar import add_working_days
 from yiciban.core.documents import DEFAULT_FORMATS, document_open
-from yiciban.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from yiciban.core.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from yiciban.core.models import Document
 from yiciban.core.queue import enqueue
 from yiciban.core.statements import Columns, Statement, insert_rows
@@ -574,27 +581,34 @@ def case_submit(
         "green": [green_channel, green_channel_reason],
     }
     fingerprint = _fingerprint(request)
-    if key:
-        replay = _replay(actor, key, fingerprint)
-        if replay is not None:
-            return replay
-    plan = _plan_submission(
-        actor=actor,
-        bundle_code=bundle_code,
-        item_code=item_code,
-        answers=answers,
-        form_data=form_data,
-        materials=materials,
-        commitments=commitments,
-        applicant_id_number=applicant_id_number,
-        enterprise_uscc=enterprise_uscc,
-        channel=channel,
-        service_point_code=service_point_code,
-        green_channel=green_channel,
-        green_channel_reason=green_channel_reason,
-        key=key,
-        fingerprint=fingerprint,
-    )
+    # A retry is rare, so the key is not looked up first: the case row's unique
+    # (submitter, key) refuses a second case, and whatever refuses the request — that
+    # constraint, or a check that fails now though it passed the first time — asks for
+    # the earlier case before answering. A retry thus answers with its case (or 409 if
+    # the key came with another request) and costs at most a skipped number.
+    try:
+        plan = _plan_submission(
+            actor=actor,
+            bundle_code=bundle_code,
+            item_code=item_code,
+            answers=answers,
+            form_data=form_data,
+            materials=materials,
+            commitments=commitments,
+            applicant_id_number=applicant_id_number,
+            enterprise_uscc=enterprise_uscc,
+            channel=channel,
+            service_point_code=service_point_code,
+            green_channel=green_channel,
+            green_channel_reason=green_channel_reason,
+            key=key,
+            fingerprint=fingerprint,
+        )
+    except DomainError:
+        replay = _replay(actor, key, fingerprint) if key else None
+        if replay is None:
+            raise
+        return replay
     # The number is taken in its own short transaction, so concurrent submissions of one
     # county wait on the counter row only for that moment, not for the whole submission; a
     # submission that fails afterwards leaves a gap, never a number given twice.
@@ -603,7 +617,7 @@ def case_submit(
         with transaction.atomic():
             case, rows = _write_submission(plan, number)
     except IntegrityError:
-        # a concurrent retry with the same key committed first: answer with its case
+        # a retry with the same key (or a concurrent copy of it) made the case first
         replay = _replay(actor, key, fingerprint) if key else None
         if replay is None:
             raise
@@ -611,8 +625,7 @@ def case_submit(
     return Submission(case=case, created=True, rows=rows)
 
 
-# Every keyed submission asks this first and almost never finds one; the case is read
-# only when found.
+# The earlier case of a retried submission (its id; the case is read only when found).
 _REPLAY = Statement(
     lambda quote, _variant: (
         f"SELECT {quote('id')} FROM {quote(Case._meta.db_table)} "
