@@ -222,7 +222,9 @@ def insert_rows(objs: Sequence[Model], *, using: str = DEFAULT_DB_ALIAS) -> None
     with prepared_cursor(using) as cursor:
         cursor.execute(sql, params)
         ids = cursor.fetchall()
+    key_given = not model._meta.pk.db_returning  # a UUID, say: the instance has it already
     for obj, (pk,) in zip(objs, ids, strict=True):
-        obj.pk = pk
+        if not key_given:
+            obj.pk = pk
         obj._state.adding = False
         obj._state.db = using
