@@ -14,6 +14,7 @@ Administration: process_template_publish, api_token_create, api_token_revoke."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
@@ -2813,13 +2814,9 @@ def api_token_revoke(*, actor, token_id: int) -> ApiToken:
 TOKEN_TOUCH_SECONDS = 60
 
 
-_TOKEN_USER_COLUMNS: list[Columns] = []  # the user model is known only once apps are ready
-
-
+@functools.cache  # the user model is known only once apps are ready
 def _token_user_columns() -> Columns:
-    if not _TOKEN_USER_COLUMNS:
-        _TOKEN_USER_COLUMNS.append(Columns(get_user_model(), "u"))
-    return _TOKEN_USER_COLUMNS[0]
+    return Columns(get_user_model(), "u")
 
 
 _TOKEN_USER = Statement(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.db import connection, models
@@ -62,19 +63,17 @@ def record(
 
 
 _ACTOR = AuditEvent._meta.get_field("actor")
-_FIELDS: list = []
 
 
+@functools.cache
 def _checked_fields() -> list:
-    if not _FIELDS:
-        fields = list(AuditEvent._meta.concrete_fields)
-        names = [f.attname for f in fields]
-        expected = ["id", "occurred_at", "actor_id", "on_behalf_of", "action", "object_type"]
-        expected += ["object_id", "changes", "request_id", "client_address", "channel"]
-        if names != expected:  # record() lists the values in this order
-            raise RuntimeError(f"AuditEvent's fields changed ({names}): update audit.record")
-        _FIELDS.extend(fields)
-    return _FIELDS
+    fields = list(AuditEvent._meta.concrete_fields)
+    names = [f.attname for f in fields]
+    expected = ["id", "occurred_at", "actor_id", "on_behalf_of", "action", "object_type"]
+    expected += ["object_id", "changes", "request_id", "client_address", "channel"]
+    if names != expected:  # record() lists the values in this order
+        raise RuntimeError(f"AuditEvent's fields changed ({names}): update audit.record")
+    return fields
 
 
 def _insert_sql(quote, _variant) -> str:

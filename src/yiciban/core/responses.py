@@ -4,14 +4,13 @@ A handful of hot endpoints (licence verification, case submission) build their a
 their declared response schema themselves; letting ninja validate those dicts again costs
 more than building them. They return `api_json(...)` instead: the content type of
 `yiciban.api` (ninja's default JSONRenderer), and each has a test that checks the body against
-its schema. The body is written by orjson (UTF-8, not escaped — the same JSON value);
-whatever orjson would write its own way (dates and times, subclasses of str, int, dict and
-list — Django's choices among them —, dataclasses) goes through ninja's encoder, so it reads
-as ninja writes it. (A plain `Enum` is written by its value; these answers hold none.)"""
+its schema. The body is written by orjson (UTF-8, not escaped — the same JSON value as
+ninja's): dates and times go through ninja's encoder, and a subclass of str, int, dict or
+list (Django's choices among them) is written as its plain value, as `json.dumps` writes
+it. (A plain `Enum` is written by its value; these answers hold none.)"""
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any
 
 import orjson
@@ -23,18 +22,15 @@ _RENDERER = JSONRenderer()
 _CONTENT_TYPE = f"{_RENDERER.media_type}; charset={_RENDERER.charset}"
 _NINJA_DEFAULT = NinjaJSONEncoder().default
 _OPTIONS = (
-    orjson.OPT_NON_STR_KEYS
-    | orjson.OPT_PASSTHROUGH_DATETIME
-    | orjson.OPT_PASSTHROUGH_SUBCLASS
-    | orjson.OPT_PASSTHROUGH_DATACLASS
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
 )
+_PLAIN = (str, int, dict, list)
 
 
 def _default(value: Any) -> Any:
-    if isinstance(value, dict | list | tuple):  # subclasses passed through: plain again
-        return dict(value) if isinstance(value, dict) else list(value)
-    if isinstance(value, str | int) and not isinstance(value, Enum | bool):
-        return str(value) if isinstance(value, str) else int(value)
+    for plain in _PLAIN:  # a subclass passed through: its plain value, as json.dumps writes it
+        if isinstance(value, plain):
+            return plain(value) if plain is not str else str.__str__(value)
     return _NINJA_DEFAULT(value)
 
 

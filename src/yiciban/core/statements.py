@@ -22,6 +22,7 @@ backend's and the field's converters, then `Model.from_db`)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -59,19 +60,15 @@ def prepared_cursor(using: str = DEFAULT_DB_ALIAS, prepare: bool = True):
         yield cursor
 
 
-_PREPARING_CURSOR: list[type] = []
-
-
+@functools.cache  # Django's psycopg classes exist only when psycopg is installed
 def _preparing_cursor_class() -> type:
-    if not _PREPARING_CURSOR:
-        from django.db.backends.postgresql.base import ServerBindingCursor
+    from django.db.backends.postgresql.base import ServerBindingCursor
 
-        class PreparingCursor(ServerBindingCursor):
-            def execute(self, query, params=None, *, prepare=None, binary=None):
-                return super().execute(query, params, prepare=True, binary=binary)
+    class PreparingCursor(ServerBindingCursor):
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
 
-        _PREPARING_CURSOR.append(PreparingCursor)
-    return _PREPARING_CURSOR[0]
+    return PreparingCursor
 
 
 class Statement:
