@@ -91,7 +91,8 @@ def main() -> int:
     print(f"queries per submission: {len(captured.captured_queries)}")
     if args.queries:
         for q in captured.captured_queries:
-            print(" ", q["sql"][:300])
+            # a prepared statement's text is not kept by Django's query log
+            print(" ", (q["sql"] or "(prepared statement)")[:300])
 
     backend_stat = None
     if connection.vendor == "postgresql":

@@ -89,16 +89,17 @@ def test_every_event_of_a_case_is_a_pending_ledger_entry(world):
 
 def test_an_automatic_decision_writes_its_events_in_one_ledger_append(world, monkeypatch):
     calls = []
-    append_many = services.ledger_append_many
+    unsaved = services.ledger_unsaved
 
     def counting(*, entries):
+        entries = list(entries)
         calls.append(len(entries))
-        return append_many(entries=entries)
+        return unsaved(entries=entries)
 
     def single(**kwargs):
         raise AssertionError("submission appends entries one by one")
 
-    monkeypatch.setattr(services, "ledger_append_many", counting)
+    monkeypatch.setattr(services, "ledger_unsaved", counting)
     monkeypatch.setattr(services, "ledger_append", single)
     case = submit_single(
         world,

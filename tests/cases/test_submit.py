@@ -5,6 +5,7 @@ import re
 
 import pytest
 import time_machine
+from django.db import IntegrityError
 
 from tests.cases.helpers import (
     PDF,
@@ -35,6 +36,7 @@ from yiciban.catalog import reuse
 from yiciban.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from yiciban.core.models import AuditEvent
 from yiciban.ledger.models import Entry as LedgerEntry
+from yiciban.ledger.models import PendingSeq
 from yiciban.notifications.models import Notification
 
 NUMBER = re.compile(r"^430623-\d{8}-\d{6}$")
@@ -281,20 +283,30 @@ def test_case_numbers_run_per_county_and_day_and_never_repeat(world):
     assert c.number == "430623-20260303-000001"
 
 
-@pytest.mark.parametrize("where", ["ledger", "notices"])
+@pytest.mark.parametrize("where", ["ledger", "notices", "write"])
 def test_a_crash_between_two_steps_leaves_no_half_case(world, monkeypatch, where):
-    """The ledger entries and the queued notices are the last writes of a submission:
-    failing there must undo the case, its items, materials, commitment, events and audit."""
+    """The ledger entries and the queued notices are the last rows of a submission, and
+    its rows are written together: failing there — or the database refusing the last row
+    of the write — must undo the case, its items, materials, commitment, events and
+    audit."""
 
     def crash(*args, **kwargs):
         raise RuntimeError("ledger exploded")
 
     if where == "ledger":
-        monkeypatch.setattr(services, "ledger_append_many", crash)
+        monkeypatch.setattr(services, "ledger_unsaved", crash)
+    elif where == "notices":
+        monkeypatch.setattr(services, "task_row", crash)  # queueing the notices
     else:
-        monkeypatch.setattr(services, "enqueue", crash)  # queueing the notices
+        write = services.insert_together
+
+        def refused_last(groups, **kwargs):
+            # one queue row twice: the primary key refuses the write's last rows
+            return write([*groups, [PendingSeq(seq=-1), PendingSeq(seq=-1)]], **kwargs)
+
+        monkeypatch.setattr(services, "insert_together", refused_last)
     entries = LedgerEntry.objects.count()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError if where != "write" else IntegrityError):
         submit_restaurant(world)
     assert Case.objects.count() == 0
     assert CaseItem.objects.count() == 0

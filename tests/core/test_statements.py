@@ -7,15 +7,17 @@ import datetime as dt
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from yiciban.cases.tasks import send_case_notices
-from yiciban.core.models import AuditEvent, User
-from yiciban.core.queue import enqueue
-from yiciban.core.statements import Columns, Statement, insert_rows
+from yiciban.core.models import AuditEvent, Document, User
+from yiciban.core.queue import enqueue, task_row
+from yiciban.core.statements import Columns, Statement, insert_rows, insert_together, reserve_keys
+from yiciban.ledger.models import PendingSeq
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +138,102 @@ def test_enqueue_keeps_a_later_start():
     row = DBTaskResult.objects.get(pk=uuid.UUID(result_id))
     assert row.run_after == later
     assert not DBTaskResult.objects.ready().filter(pk=row.pk).exists()
+
+
+def _unsaved_events(action: str, n: int, actor) -> list[AuditEvent]:
+    return [
+        AuditEvent(actor=actor, action=action, object_type="t", object_id=str(i), changes={})
+        for i in range(n)
+    ]
+
+
+def test_insert_together_writes_linked_rows_of_several_models():
+    actor = User(username="together", password="x")
+    events = _unsaved_events("test.together", 3, actor)
+    task = task_row(send_case_notices, case_id=1, actor_id=None, notices=[])
+    with CaptureQueriesContext(connection) as captured:
+        reserve_keys([[actor], events])
+        insert_together([[actor], events, [task]])
+    if connection.vendor == "postgresql":
+        # the keys, then every row: two statements whatever the number of models
+        assert len(captured.captured_queries) == 2
+    stored = User.objects.get(username="together")
+    assert stored.pk == actor.pk and not actor._state.adding
+    rows = AuditEvent.objects.filter(action="test.together").order_by("object_id")
+    assert [e.pk for e in rows] == [e.pk for e in events]
+    assert {e.actor_id for e in rows} == {actor.pk}  # linked through the related object
+    assert DBTaskResult.objects.filter(pk=task.pk).exists()
+
+
+def test_insert_together_gives_keys_to_rows_without_them():
+    actor = User.objects.create_user("together-returning", password="x")
+    events = _unsaved_events("test.together.returning", 2, actor)
+    others = _unsaved_events("test.together.returning2", 1, actor)
+    insert_together([events, others])
+    assert all(e.pk for e in events + others) and not events[0]._state.adding
+    assert sorted(
+        AuditEvent.objects.filter(action__startswith="test.together.returning").values_list(
+            "pk", flat=True
+        )
+    ) == sorted(e.pk for e in events + others)
+    assert AuditEvent.objects.get(pk=events[1].pk).object_id == "1"
+
+
+def test_a_row_pointing_at_a_row_without_its_key_is_refused_on_every_database():
+    actor = User(username="no-key", password="x")
+    with pytest.raises(ValueError):
+        insert_together([[actor], _unsaved_events("test.no_key", 1, actor)])
+    assert not User.objects.filter(username="no-key").exists()
+
+
+def test_a_refused_row_leaves_nothing_of_the_write():
+    actor = User(username="refused", password="x")
+    reserve_keys([[actor]])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        # the same queue row twice: the last group is refused, so is every other
+        insert_together([[actor], [PendingSeq(seq=-5), PendingSeq(seq=-5)]])
+    assert not User.objects.filter(username="refused").exists()
+    assert not PendingSeq.objects.filter(seq=-5).exists()
+
+
+def test_reserved_keys_are_never_given_again():
+    first = _unsaved_events("test.reserve", 3, None)
+    reserve_keys([first])
+    second = _unsaved_events("test.reserve", 2, None)
+    reserve_keys([second])
+    keys = [e.pk for e in first + second]
+    assert len(set(keys)) == 5 and keys == sorted(keys)
+    later = _events("test.reserve.later", 1)[0]  # a key the database gives
+    assert later.pk > max(keys)
+    insert_together([first, second])
+    assert AuditEvent.objects.filter(action="test.reserve").count() == 5
+    reserve_keys([first])  # rows with keys keep them
+    assert [e.pk for e in first] == keys[:3]
+
+
+def _document(i: int) -> Document:
+    return Document(sha256=f"{i:064x}", size=1, format="pdf", media_type="application/pdf")
+
+
+def test_reserving_the_first_keys_of_a_table():
+    if connection.vendor == "sqlite":
+        # as on a new database: the table's AUTOINCREMENT counter has no row yet
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", ["core_document"])
+    before = Document.objects.aggregate(top=Max("pk"))["top"] or 0
+    rows = [_document(i) for i in range(2)]
+    reserve_keys([rows])
+    assert rows[0].pk > before and rows[1].pk == rows[0].pk + 1
+    insert_together([rows])
+    assert Document.objects.filter(pk__in=[r.pk for r in rows]).count() == 2
+    again = _document(5)
+    again.save()
+    assert again.pk > rows[1].pk
+
+
+def test_insert_keeps_a_time_the_row_already_carries():
+    when = timezone.now() - dt.timedelta(days=3)
+    event = _unsaved_events("test.stamp", 1, None)[0]
+    event.occurred_at = when
+    insert_together([[event]])
+    assert AuditEvent.objects.get(pk=event.pk).occurred_at == when

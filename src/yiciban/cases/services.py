@@ -20,7 +20,7 @@ import json
 import math
 import secrets
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,9 +53,9 @@ from yiciban.core.errors import (
     ValidationFailed,
 )
 from yiciban.core.models import Document
-from yiciban.core.queue import enqueue
-from yiciban.core.statements import Columns, Statement, insert_rows
-from yiciban.ledger.services import ledger_append, ledger_append_many
+from yiciban.core.queue import enqueue, enqueued, task_row
+from yiciban.core.statements import Columns, Statement, insert_together, reserve_keys
+from yiciban.ledger.services import ledger_append, ledger_unsaved
 from yiciban.notifications.services import notification_send
 from yiciban.org import selectors as org_selectors
 from yiciban.org.models import Role, ServicePoint
@@ -145,7 +145,7 @@ def _text(value: str, field_name: str, label: str, errors: list[FieldError], *, 
 
 def _event(case: Case, kind: str, actor, *, item: CaseItem | None = None, note="", data=None):
     """Record a case event and its ledger entry (in the caller's transaction). Inside
-    `_batched_events(case)` both are held back and written together at its end."""
+    `_batched_writes(case)` both are held back and written together at its end."""
     event = CaseEvent(
         case=case,
         case_item=item,
@@ -156,36 +156,63 @@ def _event(case: Case, kind: str, actor, *, item: CaseItem | None = None, note="
         data=data or {},
         channel=context.current().channel,
     )
-    pending = getattr(case, "_event_buffer", None)
-    if pending is not None:
-        pending.append(event)
+    batch = getattr(case, "_batch", None)
+    if batch is not None:
+        batch.events.append(event)
         return event
     event.save(force_insert=True)
     ledger_append(**_ledger_entry(event))
     return event
 
 
+@dataclass
+class _Batch:
+    rows: list[list]  # groups of new rows written before the events (the case and its rows)
+    events: list[CaseEvent] = field(default_factory=list)
+    audits: list[dict] = field(default_factory=list)  # audit.unsaved's arguments
+    notices: list[dict] = field(default_factory=list)
+
+
 @contextmanager
-def _batched_events(case: Case, actor):
-    """Hold back the case's events and notices until the block ends. Then the events go in
-    with one INSERT, their ledger entries with one append, and the notices as one background
-    task (the same transaction: all or nothing). Nothing is written if the block raises."""
-    events: list[CaseEvent] = []
-    notices: list[dict] = []
-    case._event_buffer, case._notice_buffer = events, notices
+def _batched_writes(case: Case, actor, rows: Sequence[Sequence] = ()):
+    """Hold back the case's events, audit events and notices until the block ends. Then
+    `rows` (new rows of the case not written yet, the case first), the events, the audit
+    events, the events' ledger entries and the notices' background task are written as one
+    insert (`insert_together`: on PostgreSQL one statement after one that reserves the
+    keys, atomic by itself). Nothing is written if the block raises."""
+    batch = _Batch(rows=[list(group) for group in rows])
+    case._batch = batch
     try:
-        yield events
+        yield batch.events
     finally:
-        case._event_buffer = case._notice_buffer = None
-    if events:
-        insert_rows(events)
-        ledger_append_many(entries=[_ledger_entry(e) for e in events])
-    if notices:
+        case._batch = None
+    events = batch.events
+    now = timezone.now()
+    for event in events:
+        event.occurred_at = now  # stamped here: the ledger entry quotes it
+    append = ledger_unsaved(entries=[_ledger_entry(e) for e in events])
+    reserve_keys([*batch.rows, events, append.entries])
+    groups = [*batch.rows, events, [audit.unsaved(**a) for a in batch.audits]]
+    groups += [append.entries, append.queue()]
+    task = None
+    if batch.notices:
         from .tasks import send_case_notices
 
-        enqueue(
-            send_case_notices, case_id=case.pk, actor_id=getattr(actor, "pk", None), notices=notices
-        )
+        arguments = {
+            "case_id": case.pk,
+            "actor_id": getattr(actor, "pk", None),
+            "notices": batch.notices,
+        }
+        task = task_row(send_case_notices, **arguments)
+        if task is None:  # not the database queue: its own enqueue, in the same transaction
+            enqueue(send_case_notices, **arguments)
+        else:
+            groups.append([task])
+    insert_together(groups)
+    if events:
+        append.written()
+    if task is not None:
+        enqueued(task)
 
 
 def _ledger_entry(event: CaseEvent) -> dict:
@@ -214,19 +241,25 @@ def _ledger_entry(event: CaseEvent) -> dict:
 
 
 def _audit(actor, action: str, obj, changes: dict, case: Case) -> None:
-    audit.record(
-        actor=actor, action=action, obj=obj, changes=changes, on_behalf_of=case.on_behalf_of
-    )
+    """Write the audit event; inside `_batched_writes(case)` it is written at the block's
+    end, with `obj`'s key as it is then."""
+    arguments = {"actor": actor, "action": action, "obj": obj, "changes": changes}
+    arguments["on_behalf_of"] = case.on_behalf_of
+    batch = getattr(case, "_batch", None)
+    if batch is not None:
+        batch.audits.append(arguments)
+    else:
+        audit.record(**arguments)
 
 
 def _notify(case: Case, actor, kind: str, subject: str, body: str) -> None:
     """Tell the applicant: in the app (the person's login, or the account that submitted
-    online) and by SMS when a phone number is known. Inside `_batched_events(case)` the
+    online) and by SMS when a phone number is known. Inside `_batched_writes(case)` the
     notice is only queued (one background task for all of them, sent by `yiciban worker`)."""
     notice = {"kind": kind, "subject": subject, "body": body}
-    pending = getattr(case, "_notice_buffer", None)
-    if pending is not None:
-        pending.append(notice)
+    batch = getattr(case, "_batch", None)
+    if batch is not None:
+        batch.notices.append(notice)
         return
     _send_notice(case, actor, notice)
 
@@ -535,6 +568,13 @@ class _Plan:
     fingerprint: str
     kinds: dict[str, MaterialKind] = field(default_factory=dict)
 
+    @property
+    def needs_counter(self) -> bool:
+        """Whether an item's process has an acceptance step (else the case is 秒批)."""
+        return any(
+            any(step["key"] == "accept" for step in entry["template"].steps) for entry in self.items
+        )
+
 
 def case_submit(
     *,
@@ -615,7 +655,10 @@ def case_submit(
     # submission that fails afterwards leaves a gap, never a number given twice.
     number = _next_number(plan.region.code[:6], _today())
     try:
-        with transaction.atomic():
+        # A case for the counter is one insert, atomic by itself; 秒批 writes more. Inside
+        # a caller's transaction, a savepoint: a refused insert must leave it usable.
+        own = not plan.needs_counter or connection.in_atomic_block
+        with transaction.atomic() if own else nullcontext():
             case, rows = _write_submission(plan, number)
     except IntegrityError:
         # a retry with the same key (or a concurrent copy of it) made the case first
@@ -1113,8 +1156,10 @@ def _limit_for(version: ItemVersion, green: bool) -> int:
 
 
 def _write_submission(plan: _Plan, number: str) -> tuple[Case, dict | None]:
-    today = _today()
-    case_rows = None
+    """The new case and its rows. A case that waits for the counter is ONE insert (on
+    PostgreSQL one statement, after one reserving the keys; no transaction needed around
+    it); a case decided at once (秒批) is written first, then accepted and decided — the
+    caller wraps that in a transaction."""
     actor = plan.actor
     case = Case(
         number=number,
@@ -1137,44 +1182,46 @@ def _write_submission(plan: _Plan, number: str) -> tuple[Case, dict | None]:
         idempotency_key=plan.key,
         request_fingerprint=plan.fingerprint,
     )
-    insert_rows([case])
-    with _batched_events(case, actor) as events:
-        items = [
-            CaseItem(
+    items = [
+        CaseItem(
+            case=case,
+            position=position,
+            item_version=entry["version"],
+            code=entry["version"].item.implementation_code,
+            name=entry["version"].name,
+            role=entry["role"],
+            depends_on=entry["depends_on"],
+            department=entry["version"].item.department,
+            process_template=entry["template"],
+            green_channel=plan.green_channel,
+            limit=_limit_for(entry["version"], plan.green_channel),
+            unit=entry["version"].promised_limit_unit,
+        )
+        for position, entry in enumerate(plan.items)
+    ]
+    materials = [CaseMaterial(case=case, **row) for row in plan.materials]
+    by_code = {item.code: item for item in items}
+    signer = plan.acting_person or plan.person
+    commitments = []
+    for code in plan.commitments:
+        text = _commitment_text(by_code[code], plan)
+        commitments.append(
+            Commitment(
                 case=case,
-                position=position,
-                item_version=entry["version"],
-                code=entry["version"].item.implementation_code,
-                name=entry["version"].name,
-                role=entry["role"],
-                depends_on=entry["depends_on"],
-                department=entry["version"].item.department,
-                process_template=entry["template"],
-                green_channel=plan.green_channel,
-                limit=_limit_for(entry["version"], plan.green_channel),
-                unit=entry["version"].promised_limit_unit,
+                case_item=by_code[code],
+                text=text,
+                text_sha256=hashlib.sha256(text.encode()).hexdigest(),
+                signer=signer,
+                signed_by=actor,
             )
-            for position, entry in enumerate(plan.items)
-        ]
-        insert_rows(items)
-        materials = [CaseMaterial(case=case, **row) for row in plan.materials]
-        insert_rows(materials)
-        by_code = {item.code: item for item in items}
-        signer = plan.acting_person or plan.person
-        commitments = []
-        for code in plan.commitments:
-            text = _commitment_text(by_code[code], plan)
-            commitments.append(
-                Commitment(
-                    case=case,
-                    case_item=by_code[code],
-                    text=text,
-                    text_sha256=hashlib.sha256(text.encode()).hexdigest(),
-                    signer=signer,
-                    signed_by=actor,
-                )
-            )
-        insert_rows(commitments)
+        )
+    rows = [[case], items, materials, commitments]
+    if not plan.needs_counter:
+        # 秒批: accepting and deciding the items updates these rows through the ORM
+        reserve_keys(rows)
+        insert_together(rows)
+        rows = []
+    with _batched_writes(case, actor, rows) as events:
         _event(
             case,
             "submitted",
@@ -1202,21 +1249,18 @@ def _write_submission(plan: _Plan, number: str) -> tuple[Case, dict | None]:
             _("您的申请已提交，办件编号 %(n)s。我们将尽快审核材料并告知受理结果。")
             % {"n": case.number},
         )
-        needs_counter = any(
-            any(s["key"] == "accept" for s in item.process_template.steps) for item in items
-        )
-        if not needs_counter:
+        if not plan.needs_counter:
             # 秒批 without a counter: accepted by the system and decided at once
-            _accept(case, None, today, record=plan.record, deferrals={})
-    if needs_counter:
-        # what the submitter's answer shows, without reading it back (selectors.case_status)
-        case_rows = {
-            "items": items,
-            "materials": materials,
-            "commitments": commitments,
-            "events": events,
-        }
-    return case, case_rows
+            _accept(case, None, _today(), record=plan.record, deferrals={})
+    if not plan.needs_counter:
+        return case, None
+    # what the submitter's answer shows, without reading it back (selectors.case_status)
+    return case, {
+        "items": items,
+        "materials": materials,
+        "commitments": commitments,
+        "events": events,
+    }
 
 
 def _commitment_text(item: CaseItem, plan: _Plan) -> str:

@@ -26,14 +26,50 @@ def record(
     """Write one audit event. Call it inside the service's transaction so the event and the
     change commit (or roll back) together. `changes` must hold no personal data in clear:
     pass masked values."""
+    actor = actor if getattr(actor, "pk", None) else None
+    values = _values(actor, action, obj, object_type, object_id, changes, on_behalf_of)
+    if not connection.features.can_return_columns_from_insert:  # the ORM's way
+        event = AuditEvent(*values)
+        event.save(force_insert=True)
+    else:
+        # Every service writes one event per change: each value prepared by its field
+        # (get_db_prep_save) as the ORM's insert does, then `from_db` makes the same
+        # instance `objects.create` returns — building the model from keywords and
+        # compiling the insert cost more than the write.
+        fields = _checked_fields()
+        prepared = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
+        values[0] = _INSERT.fetchone(prepared[1:])[0]
+        event = AuditEvent.from_db(connection.alias, None, values)
+    if actor is not None:
+        _ACTOR.set_cached_value(event, actor)  # as create(actor=…) leaves it
+    return event
+
+
+def unsaved(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    changes: dict[str, Any] | None = None,
+    on_behalf_of: str = "",
+) -> AuditEvent:
+    """The event `record` would write, not yet written: for a service that inserts it with
+    its other rows (`core.statements.insert_together`)."""
+    actor = actor if getattr(actor, "pk", None) else None
+    event = AuditEvent(*_values(actor, action, obj, "", "", changes, on_behalf_of))
+    if actor is not None:
+        _ACTOR.set_cached_value(event, actor)
+    return event
+
+
+def _values(actor, action, obj, object_type, object_id, changes, on_behalf_of) -> list:
+    """The event's values in the fields' (concrete, declaration) order."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
     ctx = context.current()
-    actor = actor if getattr(actor, "pk", None) else None
-    fields = _checked_fields()
-    # the values in the fields' (concrete, declaration) order
-    values = [
+    _checked_fields()
+    return [
         None,  # id, given by the database
         timezone.now(),  # occurred_at: auto_now_add, as the ORM's pre_save sets it
         actor.pk if actor is not None else None,
@@ -46,20 +82,6 @@ def record(
         ctx.client_address,
         ctx.channel,
     ]
-    if not connection.features.can_return_columns_from_insert:  # the ORM's way
-        event = AuditEvent(*values)
-        event.save(force_insert=True)
-    else:
-        # Every service writes one event per change: each value prepared by its field
-        # (get_db_prep_save) as the ORM's insert does, then `from_db` makes the same
-        # instance `objects.create` returns — building the model from keywords and
-        # compiling the insert cost more than the write.
-        prepared = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
-        values[0] = _INSERT.fetchone(prepared[1:])[0]
-        event = AuditEvent.from_db(connection.alias, None, values)
-    if actor is not None:
-        _ACTOR.set_cached_value(event, actor)  # as create(actor=…) leaves it
-    return event
 
 
 _ACTOR = AuditEvent._meta.get_field("actor")

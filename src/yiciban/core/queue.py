@@ -23,9 +23,22 @@ logger = logging.getLogger("django_tasks")
 
 def enqueue(task, *args: Any, **kwargs: Any) -> str:
     """Queue `task(*args, **kwargs)` in the caller's transaction; returns the result id."""
+    row = task_row(task, *args, **kwargs)
+    if row is None:
+        return str(task.enqueue(*args, **kwargs).id)
+    insert_rows([row], using=router.db_for_write(DBTaskResult))
+    enqueued(row)
+    return str(row.id)
+
+
+def task_row(task, *args: Any, **kwargs: Any) -> DBTaskResult | None:
+    """The queue row of `task(*args, **kwargs)`, not yet written — for a service that
+    inserts it with its other rows (`core.statements.insert_together`), then calls
+    `enqueued(row)`. None when the task's backend is not the database queue: then call
+    `enqueue`."""
     backend = task.get_backend()
     if not isinstance(backend, DatabaseBackend):
-        return str(task.enqueue(*args, **kwargs).id)
+        return None
     backend.validate_task(task)
     row = DBTaskResult(
         id=backend._get_id(),
@@ -37,6 +50,9 @@ def enqueue(task, *args: Any, **kwargs: Any) -> str:
         run_after=task.run_after if task.run_after is not None else get_date_max(),
         backend_name=backend.alias,
     )
-    insert_rows([row], using=router.db_for_write(DBTaskResult))
-    logger.debug("Task id=%s path=%s enqueued backend=%s", row.id, task.module_path, backend.alias)
-    return str(row.id)
+    return row
+
+
+def enqueued(row: DBTaskResult) -> None:
+    """What the `task_enqueued` signal's only receiver (django_tasks' debug log) does."""
+    logger.debug("Task id=%s path=%s enqueued backend=%s", row.id, row.task_path, row.backend_name)

@@ -17,6 +17,10 @@ client-side binding (measured: ≈ 0.1 ms a licence verification), so those are 
 (A pooler in front of PostgreSQL must keep prepared statements per client: PgBouncer ≥ 1.21
 with `max_prepared_statements`, or session pooling.) SQLite: the ordinary cursor.
 
+`insert_together` writes the new rows of several models — a submission's case, items,
+materials, events, audit event, ledger entries and task — as one write: two statements on
+PostgreSQL whatever the number of models (the keys, then every insert in one statement).
+
 `Columns` reads a model's rows out of such a statement exactly as the ORM would (the
 backend's and the field's converters, then `Model.from_db`)."""
 
@@ -28,7 +32,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import Model
 
 Quote = Callable[[str], str]
@@ -99,6 +103,12 @@ class Statement:
             cursor.execute(self.sql(using, variant), params)
             return cursor.fetchall()
 
+    def execute(self, params: Sequence, *, using: str = DEFAULT_DB_ALIAS, variant=None) -> int:
+        """Run a statement that returns no rows; the number of rows it wrote."""
+        with prepared_cursor(using, self.prepare) as cursor:
+            cursor.execute(self.sql(using, variant), params)
+            return cursor.rowcount
+
 
 class Columns:
     """All concrete columns of `model` under the table alias `alias`: the select list for
@@ -139,8 +149,8 @@ class Columns:
         return self.model.from_db(using, self.names, row)
 
 
-# By (model, database vendor): how `insert_rows` writes that model's rows.
-_INSERTERS: dict[tuple[type, str], tuple[list, list, str, str, str]] = {}
+# By (model, database vendor, rows carry their keys): how `insert_rows` writes the rows.
+_INSERTERS: dict[tuple[type, str, bool], tuple[list, str, str, str]] = {}
 
 
 def _json_ready(field):
@@ -150,6 +160,85 @@ def _json_ready(field):
     if isinstance(field, (models.DecimalField, models.UUIDField)):
         return lambda value: str(value) if value is not None else None
     return None  # str, int, bool, None, and JSONField values (nested as they are)
+
+
+def _insert_fields(model: type[Model], keyed: bool) -> list:
+    # the database gives an auto-field key unless the rows carry one (`reserve_keys`); any
+    # other key (a UUID, say) is always written
+    return [
+        f for f in model._meta.concrete_fields if keyed or not (f.primary_key and f.db_returning)
+    ]
+
+
+def _pg_insert(quote: Quote, model: type[Model], fields: list) -> str:
+    table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
+    return (
+        f"INSERT INTO {table} ({columns}) SELECT {columns} "
+        f"FROM jsonb_populate_recordset(NULL::{table}, %s)"
+    )
+
+
+def _inserter(model: type[Model], connection, keyed: bool) -> tuple[list, str, str, str]:
+    """How `insert_rows` writes `model`'s rows on this database: (readers of the fields'
+    values, head, one row's placeholders, returning clause); built once."""
+    key = (model, connection.vendor, keyed)
+    inserter = _INSERTERS.get(key)
+    if inserter is None:
+        quote = connection.ops.quote_name
+        fields = _insert_fields(model, keyed)
+        returning = f" RETURNING {quote(model._meta.pk.column)}"
+        if connection.vendor == "postgresql":
+            inserter = (_readers(fields), _pg_insert(quote, model, fields), "", returning)
+        else:
+            table = quote(model._meta.db_table)
+            columns = ", ".join(quote(f.column) for f in fields)
+            inserter = (
+                _readers(fields),
+                f"INSERT INTO {table} ({columns}) VALUES ",
+                "(" + ", ".join(["%s"] * len(fields)) + ")",
+                returning,
+            )
+        _INSERTERS[key] = inserter
+    return inserter
+
+
+def _readers(fields) -> list:
+    return [(f, f.attname, f.column, _stamp_kind(f), _json_ready(f)) for f in fields]
+
+
+def _stamp_kind(field) -> str:
+    """ "now": stamped on every write (auto_now); "added": stamped on insert unless the row
+    already carries a time (auto_now_add — a service that quotes the time elsewhere, in a
+    ledger entry say, stamps the row itself); "": not stamped."""
+    if getattr(field, "auto_now", False):
+        return "now"
+    return "added" if getattr(field, "auto_now_add", False) else ""
+
+
+def _value(obj: Model, f, attname: str, stamped: str):
+    value = getattr(obj, attname)
+    # pre_save only where it does something: the auto_now(_add) stamps
+    if stamped == "now" or (stamped == "added" and value is None):
+        value = f.pre_save(obj, True)
+    return value
+
+
+def _json_rows(objs: Sequence[Model], readers: list) -> str:
+    """The rows as the one JSON parameter of a PostgreSQL insert."""
+    rows = []
+    for obj in objs:
+        values = {}
+        for f, attname, column, stamped, convert in readers:
+            value = _value(obj, f, attname, stamped)
+            values[column] = convert(value) if convert is not None else value
+        rows.append(values)
+    return orjson.dumps(rows, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _mark_saved(objs: Sequence[Model], using: str) -> None:
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = using
 
 
 def insert_rows(objs: Sequence[Model], *, using: str = DEFAULT_DB_ALIAS) -> None:
@@ -163,65 +252,155 @@ def insert_rows(objs: Sequence[Model], *, using: str = DEFAULT_DB_ALIAS) -> None
         return
     connection = connections[using]
     model = type(objs[0])
-    key = (model, connection.vendor)
-    inserter = _INSERTERS.get(key)
-    if inserter is None:
-        quote = connection.ops.quote_name
-        # the database gives an auto-field key; any other key (a UUID, say) is written
-        fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.db_returning)]
-        table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
-        returning = f" RETURNING {quote(model._meta.pk.column)}"
-        if connection.vendor == "postgresql":
-            inserter = (
-                fields,
-                [
-                    (
-                        f,
-                        f.attname,
-                        f.column,
-                        bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)),
-                        _json_ready(f),
-                    )
-                    for f in fields
-                ],
-                f"INSERT INTO {table} ({columns}) SELECT {columns} "
-                f"FROM jsonb_populate_recordset(NULL::{table}, %s)",
-                "",
-                returning,
-            )
-        else:
-            inserter = (
-                fields,
-                [],
-                f"INSERT INTO {table} ({columns}) VALUES ",
-                "(" + ", ".join(["%s"] * len(fields)) + ")",
-                returning,
-            )
-        _INSERTERS[key] = inserter
-    fields, ready, head, row, returning = inserter
-    if ready:
-        rows = []
-        for obj in objs:
-            values = {}
-            for f, attname, column, stamped, convert in ready:
-                # pre_save only where it does something (the auto_now(_add) stamps)
-                value = f.pre_save(obj, True) if stamped else getattr(obj, attname)
-                values[column] = convert(value) if convert is not None else value
-            rows.append(values)
+    keyed = _keyed(objs)
+    readers, head, row, returning = _inserter(model, connection, keyed)
+    if connection.vendor == "postgresql":
         # one parameter whatever the number of rows: the statement text stays the same
         sql = head + returning
-        params = [orjson.dumps(rows, option=orjson.OPT_NON_STR_KEYS).decode()]
+        params = [_json_rows(objs, readers)]
     else:
         sql = head + ", ".join([row] * len(objs)) + returning
         params = [
-            f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields
+            f.get_db_prep_save(_value(obj, f, attname, stamped), connection)
+            for obj in objs
+            for f, attname, _column, stamped, _convert in readers
         ]
     with prepared_cursor(using) as cursor:
         cursor.execute(sql, params)
         ids = cursor.fetchall()
-    key_given = not model._meta.pk.db_returning  # a UUID, say: the instance has it already
-    for obj, (pk,) in zip(objs, ids, strict=True):
-        if not key_given:
+    if model._meta.pk.db_returning and not keyed:  # else the instance has its key already
+        for obj, (pk,) in zip(objs, ids, strict=True):
             obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = using
+    _mark_saved(objs, using)
+
+
+def reserve_keys(groups: Sequence[Sequence[Model]], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Give every new row of the groups (each group one model) that has no key yet the key
+    the database would give it, before it is written — so that rows can refer to each other
+    and be written together (`insert_together`). PostgreSQL: one statement, `nextval` of
+    each model's sequence. SQLite: the table's AUTOINCREMENT counter (`sqlite_sequence`) is
+    moved on, which is what an insert does; a key is never given twice on either."""
+    wanted = []
+    for group in groups:
+        if group and type(group[0])._meta.pk.db_returning:
+            missing = [obj for obj in group if obj.pk is None]
+            if missing:
+                wanted.append((type(group[0]), missing))
+    if not wanted:
+        return
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        counts = [len(missing) for _model, missing in wanted]
+        variant = tuple(model for model, _missing in wanted)
+        reserved = _RESERVE.fetchone(counts, using=using, variant=variant)
+    elif connection.vendor == "sqlite":
+        reserved = [_sqlite_reserve(model, len(missing), using) for model, missing in wanted]
+    else:
+        raise NotImplementedError(f"reserve_keys: no key reservation on {connection.vendor}")
+    for (_model, missing), keys in zip(wanted, reserved, strict=True):
+        for obj, pk in zip(missing, keys, strict=True):
+            obj.pk = pk
+
+
+def _sqlite_reserve(model: type[Model], count: int, using: str) -> list[int]:
+    table = model._meta.db_table
+    # one transaction: the counter row is read and moved under SQLite's write lock
+    with transaction.atomic(using, savepoint=False), connections[using].cursor() as cursor:
+        cursor.execute(
+            "UPDATE sqlite_sequence SET seq = seq + %s WHERE name = %s RETURNING seq",
+            [count, table],
+        )
+        row = cursor.fetchone()
+        if row is not None:
+            last = row[0]
+        else:  # nothing inserted into the table yet (or its counter was reset)
+            quote = connections[using].ops.quote_name
+            pk = quote(model._meta.pk.column)
+            cursor.execute(f"SELECT coalesce(max({pk}), 0) FROM {quote(table)}")
+            last = cursor.fetchone()[0] + count
+            cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, last])
+    return list(range(last - count + 1, last + 1))
+
+
+def insert_together(groups: Sequence[Sequence[Model]], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Insert the new rows of several models as one write, group after group (each group
+    one model). A row may point at another row of the write through its related object
+    (`CaseItem(case=case)`) once that row has its key (`reserve_keys`): the foreign key is
+    filled in as `save()` does, and a related object without a key is refused (ValueError)
+    on every database. A group without keys gets them from the database.
+
+    PostgreSQL: ONE statement inserts every group (a data-modifying `WITH` per group, each
+    group's rows one JSON parameter, prepared), atomic by itself — so a caller outside a
+    transaction needs none, and the round trips are one whatever the number of models.
+    Elsewhere: `insert_rows` per group in one transaction (the caller's, if any)."""
+    groups = [list(group) for group in groups if group]
+    if not groups:
+        return
+    for group in groups:
+        _link_related(group)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        with transaction.atomic(using, savepoint=False):
+            for group in groups:
+                insert_rows(group, using=using)
+        return
+    shape, params = [], []
+    for group in groups:
+        model, keyed = type(group[0]), _keyed(group)
+        shape.append((model, keyed))
+        params.append(_json_rows(group, _inserter(model, connection, keyed)[0]))
+    returned = _TOGETHER.fetchall(params, using=using, variant=tuple(shape))
+    if returned:
+        by_group: dict[int, list] = {}
+        for position, pk in returned:
+            by_group.setdefault(position, []).append(pk)
+        for position, keys in by_group.items():
+            for obj, pk in zip(groups[position], keys, strict=True):
+                obj.pk = pk
+    for group in groups:
+        _mark_saved(group, using)
+
+
+def _keyed(objs: Sequence[Model]) -> bool:
+    """Whether the new rows carry their auto keys (given by `reserve_keys`): all or none."""
+    keyed = objs[0].pk is not None
+    if any((obj.pk is not None) != keyed for obj in objs):
+        raise ValueError(f"{type(objs[0]).__name__} rows with and without keys in one insert")
+    return keyed and type(objs[0])._meta.pk.db_returning
+
+
+def _link_related(objs: Sequence[Model]) -> None:
+    # Django's own step before an insert: a related object saved (or given its key) since
+    # it was assigned passes that key to the foreign-key column; an unsaved one is refused
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="insert_together")
+
+
+def _reserve_sql(quote, models_) -> str:
+    # pg_get_serial_sequence names the sequence of identity and serial columns alike
+    arrays = ", ".join(
+        f"ARRAY(SELECT nextval(pg_get_serial_sequence('{m._meta.db_table}', "
+        f"'{m._meta.pk.column}')) FROM generate_series(1, %s))"
+        for m in models_
+    )
+    return f"SELECT {arrays}"
+
+
+def _together_sql(quote, shape) -> str:
+    """`WITH g0 AS (INSERT …), g1 AS (INSERT … RETURNING id), … SELECT` the keys the
+    database gave (group position, key), for the groups written without keys."""
+    ctes, returning = [], []
+    for position, (model, keyed) in enumerate(shape):
+        sql = _pg_insert(quote, model, _insert_fields(model, keyed))
+        if not keyed and model._meta.pk.db_returning:
+            pk = quote(model._meta.pk.column)
+            sql += f" RETURNING {pk}"
+            returning.append(f"SELECT {position}, {pk} FROM g{position}")
+        ctes.append(f"g{position} AS ({sql})")
+    # every data-modifying WITH runs to completion whether or not the SELECT reads it
+    select = " UNION ALL ".join(returning) if returning else "SELECT 0, 0 WHERE false"
+    return f"WITH {', '.join(ctes)} {select}"
+
+
+_RESERVE = Statement(_reserve_sql, prepare=True)
+_TOGETHER = Statement(_together_sql, prepare=True)

@@ -110,13 +110,7 @@ def ledger_append_many(*, entries: Iterable[Mapping]) -> list[PendingEntry]:
 
 def _append(items: list[Mapping], *, prefixed: bool) -> list[PendingEntry]:
     now = timezone.now()
-    rows = []  # (kind, producer, payload hash, canonical payload)
-    for position, item in enumerate(items):
-        kind, producer, payload = item.get("kind"), item.get("producer"), item.get("payload")
-        prefix = f"entries[{position}]." if prefixed else ""
-        _check_names(kind, producer, prefix)
-        canonical = _canonical_payload(payload, prefix)
-        rows.append((kind, producer, hashlib.sha256(canonical).hexdigest(), canonical))
+    rows = [row[:4] for row in _checked(items, prefixed=prefixed)]
     if not rows:
         return []
     # No savepoint: inside the caller's transaction a failed insert fails that transaction,
@@ -129,6 +123,47 @@ def _append(items: list[Mapping], *, prefixed: bool) -> list[PendingEntry]:
         PendingEntry(seq=seq, kind=kind, producer=producer, time=time, payload_sha256=digest)
         for seq, (kind, producer, digest, _payload) in zip(seqs, rows, strict=True)
     ]
+
+
+@dataclass
+class UnsavedAppend:
+    """Entries checked and ready, not yet written: for a service that inserts them with its
+    other rows (`core.statements.insert_together`). Order: `reserve_keys([append.entries])`
+    (or with the service's groups), insert `append.entries` and `append.queue()`, then call
+    `append.written()` in the same transaction."""
+
+    entries: list[Entry]
+
+    def queue(self) -> list[PendingSeq]:
+        """The integrator's queue rows of the entries (their seqs must be given)."""
+        return [PendingSeq(seq=entry.seq) for entry in self.entries]
+
+    def written(self) -> None:
+        transaction.on_commit(_schedule_integration, robust=True)
+
+
+def ledger_unsaved(*, entries: Iterable[Mapping]) -> UnsavedAppend:
+    """`ledger_append_many`'s checks and rows, without the write (see `UnsavedAppend`)."""
+    now = timezone.now()
+    return UnsavedAppend(
+        entries=[
+            Entry(kind=kind, producer=producer, appended_at=now, payload_sha256=digest, payload=p)
+            for kind, producer, digest, _canonical, p in _checked(list(entries), prefixed=True)
+        ]
+    )
+
+
+def _checked(items: list[Mapping], *, prefixed: bool) -> list[tuple]:
+    """(kind, producer, payload hash, canonical payload, payload) of each entry; errors name
+    the entry (``entries[3].payload.fee``) when `prefixed`."""
+    rows = []
+    for position, item in enumerate(items):
+        kind, producer, payload = item.get("kind"), item.get("producer"), item.get("payload")
+        prefix = f"entries[{position}]." if prefixed else ""
+        _check_names(kind, producer, prefix)
+        canonical = _canonical_payload(payload, prefix)
+        rows.append((kind, producer, hashlib.sha256(canonical).hexdigest(), canonical, payload))
+    return rows
 
 
 INSERT_CHUNK = 1000  # rows per INSERT statement on SQLite (it allows 32766 parameters)
