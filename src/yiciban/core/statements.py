@@ -370,10 +370,36 @@ def _keyed(objs: Sequence[Model]) -> bool:
 
 
 def _link_related(objs: Sequence[Model]) -> None:
-    # Django's own step before an insert: a related object saved (or given its key) since
-    # it was assigned passes that key to the foreign-key column; an unsaved one is refused
-    for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="insert_together")
+    """What `save()` does first (`Model._prepare_related_fields_for_save`), for the foreign
+    keys only: a related object given its key since it was assigned passes that key to the
+    foreign-key column; a related object without one is refused — the same ValueError."""
+    model = type(objs[0])
+    if model._meta.private_fields:  # a generic relation: Django's own, complete step
+        for obj in objs:
+            obj._prepare_related_fields_for_save(operation_name="insert_together")
+        return
+    for f, attname, target in _foreign_keys(model):
+        for obj in objs:
+            if not f.is_cached(obj):
+                continue
+            related = f.get_cached_value(obj)
+            if related is None:
+                continue
+            key = getattr(related, target)
+            if key is None:
+                raise ValueError(
+                    f"insert_together() prohibited to prevent data loss due to unsaved "
+                    f"related object '{f.name}'."
+                )
+            if getattr(obj, attname) is None:
+                setattr(obj, attname, key)
+
+
+@functools.cache
+def _foreign_keys(model: type[Model]) -> list[tuple]:
+    return [
+        (f, f.attname, f.target_field.attname) for f in model._meta.concrete_fields if f.is_relation
+    ]
 
 
 def _reserve_sql(quote, models_) -> str:
