@@ -157,6 +157,9 @@ def test_insert_together_writes_linked_rows_of_several_models():
     if connection.vendor == "postgresql":
         # the keys, then every row: two statements whatever the number of models
         assert len(captured.captured_queries) == 2
+    with CaptureQueriesContext(connection) as after:
+        assert all(e.actor is actor and e.actor_id == actor.pk for e in events)
+    assert after.captured_queries == []  # the related object stays cached, as after save()
     stored = User.objects.get(username="together")
     assert stored.pk == actor.pk and not actor._state.adding
     rows = AuditEvent.objects.filter(action="test.together").order_by("object_id")

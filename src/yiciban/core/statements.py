@@ -392,7 +392,8 @@ def _link_related(objs: Sequence[Model]) -> None:
                     f"related object '{f.name}'."
                 )
             if getattr(obj, attname) is None:
-                setattr(obj, attname, key)
+                # past the descriptor, which would drop the cached related object
+                obj.__dict__[attname] = key
 
 
 @functools.cache
