@@ -26,7 +26,9 @@ backend's and the field's converters, then `Model.from_db`)."""
 
 from __future__ import annotations
 
+import collections
 import functools
+import threading
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -277,9 +279,11 @@ def insert_rows(objs: Sequence[Model], *, using: str = DEFAULT_DB_ALIAS) -> None
 def reserve_keys(groups: Sequence[Sequence[Model]], *, using: str = DEFAULT_DB_ALIAS) -> None:
     """Give every new row of the groups (each group one model) that has no key yet the key
     the database would give it, before it is written — so that rows can refer to each other
-    and be written together (`insert_together`). PostgreSQL: one statement, `nextval` of
-    each model's sequence. SQLite: the table's AUTOINCREMENT counter (`sqlite_sequence`) is
-    moved on, which is what an insert does; a key is never given twice on either."""
+    and be written together (`insert_together`). PostgreSQL: `nextval` of each model's
+    sequence, taken a block at a time (`KEY_BLOCK`) and handed out from memory, so most
+    writes need no statement for their keys. SQLite: the table's AUTOINCREMENT counter
+    (`sqlite_sequence`) is moved on, which is what an insert does. A key is never given
+    twice on either."""
     wanted = []
     for group in groups:
         if group and type(group[0])._meta.pk.db_returning:
@@ -290,9 +294,7 @@ def reserve_keys(groups: Sequence[Sequence[Model]], *, using: str = DEFAULT_DB_A
         return
     connection = connections[using]
     if connection.vendor == "postgresql":
-        counts = [len(missing) for _model, missing in wanted]
-        variant = tuple(model for model, _missing in wanted)
-        reserved = _RESERVE.fetchone(counts, using=using, variant=variant)
+        reserved = _pooled_keys(using, [(model, len(missing)) for model, missing in wanted])
     elif connection.vendor == "sqlite":
         reserved = [_sqlite_reserve(model, len(missing), using) for model, missing in wanted]
     else:
@@ -300,6 +302,44 @@ def reserve_keys(groups: Sequence[Sequence[Model]], *, using: str = DEFAULT_DB_A
     for (_model, missing), keys in zip(wanted, reserved, strict=True):
         for obj, pk in zip(missing, keys, strict=True):
             obj.pk = pk
+
+
+# PostgreSQL keys are taken from the sequences a block at a time and handed out from this
+# process's memory, as Hibernate's pooled optimizer or a sequence's own CACHE do: keys stay
+# unique, but across processes they are not in the order the rows were written, and keys a
+# process took and did not use are a gap, as rolled-back `nextval`s are. A block is
+# KEY_BLOCK times the rows a write asks for. Resetting a sequence below keys handed out
+# (`setval`, a restore into a running site) needs the processes restarted.
+KEY_BLOCK = 32
+_KEY_POOLS: dict[tuple, collections.deque] = {}
+_KEY_POOLS_LOCK = threading.Lock()
+
+
+def _pooled_keys(using: str, wanted: list[tuple[type[Model], int]]) -> list[list[int]]:
+    database = connections[using].settings_dict["NAME"]
+    pools = [(model, count, (using, database, model)) for model, count in wanted]
+    while True:
+        with _KEY_POOLS_LOCK:
+            short = [
+                (model, count)
+                for model, count, key in pools
+                if len(_KEY_POOLS.get(key, ())) < count
+            ]
+            if not short:
+                taken = []
+                for _model, count, key in pools:
+                    pool = _KEY_POOLS[key]
+                    taken.append([pool.popleft() for _ in range(count)])
+                return taken
+        # outside the lock: another thread may take keys meanwhile, hence the loop
+        fetched = _RESERVE.fetchone(
+            [count * KEY_BLOCK for _model, count in short],
+            using=using,
+            variant=tuple(model for model, _count in short),
+        )
+        with _KEY_POOLS_LOCK:
+            for (model, _count), keys in zip(short, fetched, strict=True):
+                _KEY_POOLS.setdefault((using, database, model), collections.deque()).extend(keys)
 
 
 def _sqlite_reserve(model: type[Model], count: int, using: str) -> list[int]:
