@@ -191,6 +191,16 @@ def test_a_row_pointing_at_a_row_without_its_key_is_refused_on_every_database():
     assert not User.objects.filter(username="no-key").exists()
 
 
+def test_rows_of_one_model_all_carry_their_keys_or_none_do():
+    rows = _unsaved_events("test.mixed", 2, None)
+    reserve_keys([rows[:1]])
+    with pytest.raises(ValueError, match="with and without keys"):
+        insert_together([rows])
+    with pytest.raises(ValueError, match="with and without keys"):
+        insert_rows(rows)
+    assert not AuditEvent.objects.filter(action="test.mixed").exists()
+
+
 def test_a_refused_row_leaves_nothing_of_the_write():
     actor = User(username="refused", password="x")
     reserve_keys([[actor]])

@@ -376,6 +376,7 @@ def insert_together(groups: Sequence[Sequence[Model]], *, using: str = DEFAULT_D
     groups = [list(group) for group in groups if group]
     if not groups:
         return
+    keyed = [_keyed(group) for group in groups]  # refused before anything is written
     for group in groups:
         _link_related(group)
     connection = connections[using]
@@ -385,10 +386,10 @@ def insert_together(groups: Sequence[Sequence[Model]], *, using: str = DEFAULT_D
                 insert_rows(group, using=using)
         return
     shape, params = [], []
-    for group in groups:
-        model, keyed = type(group[0]), _keyed(group)
-        shape.append((model, keyed))
-        params.append(_json_rows(group, _inserter(model, connection, keyed)[0]))
+    for group, carries_keys in zip(groups, keyed, strict=True):
+        model = type(group[0])
+        shape.append((model, carries_keys))
+        params.append(_json_rows(group, _inserter(model, connection, carries_keys)[0]))
     returned = _TOGETHER.fetchall(params, using=using, variant=tuple(shape))
     if returned:
         by_group: dict[int, list] = {}
