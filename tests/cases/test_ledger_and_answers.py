@@ -227,3 +227,14 @@ def test_a_counter_submission_answers_with_the_staff_view(world):
     assert body["channel"] == "counter"
     assert body["events"][0]["data"]  # staff see the event data
     assert body == client.get(f"{API}/{body['number']}", **headers).json()
+
+
+def test_another_task_queue_is_told_once_the_rows_are_written(world, settings):
+    """With a queue that is not the database (here django_tasks' immediate backend, which
+    runs the task as it is enqueued), the notices are enqueued after the case's rows are
+    written, so the task finds the case."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    case = submit_restaurant(world).case
+    assert queued_notices() == []  # nothing in the database queue
+    sent = Notification.objects.filter(related_id=str(case.pk), kind="cases.submitted")
+    assert sent.exists()

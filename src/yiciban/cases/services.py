@@ -194,7 +194,7 @@ def _batched_writes(case: Case, actor, rows: Sequence[Sequence] = ()):
     reserve_keys([*batch.rows, events, append.entries])
     groups = [*batch.rows, events, [audit.unsaved(**a) for a in batch.audits]]
     groups += [append.entries, append.queue()]
-    task = None
+    task = arguments = None
     if batch.notices:
         from .tasks import send_case_notices
 
@@ -204,15 +204,15 @@ def _batched_writes(case: Case, actor, rows: Sequence[Sequence] = ()):
             "notices": batch.notices,
         }
         task = task_row(send_case_notices, **arguments)
-        if task is None:  # not the database queue: its own enqueue, in the same transaction
-            enqueue(send_case_notices, **arguments)
-        else:
+        if task is not None:  # the database queue: the task's row goes in with the others
             groups.append([task])
     insert_together(groups)
     if events:
         append.written()
     if task is not None:
         enqueued(task)
+    elif arguments is not None:  # another queue: told once the rows are written
+        enqueue(send_case_notices, **arguments)
 
 
 def _ledger_entry(event: CaseEvent) -> dict:
