@@ -24,7 +24,7 @@ venv: $(VENV)/.installed
 run: venv
 	$(BIN)/yiciban setup --demo
 	@echo "Serving http://$(HOST):$(PORT)  (Ctrl-C to stop)"
-	$(BIN)/yiciban serve --host $(HOST) --port $(PORT)
+	$(BIN)/yiciban serve --host $(HOST) --port $(PORT) --with-worker
 
 test: venv
 	@bash scripts/test-all.sh

@@ -2,8 +2,9 @@
 
 yiciban setup [--demo]     migrate, collect static files, optionally load the demo data
                            (idempotent: a second run changes nothing)
-yiciban serve [--host H] [--port P] [--workers N]
-                           production WSGI server (gunicorn; static files by whitenoise)
+yiciban serve [--host H] [--port P] [--workers N] [--with-worker]
+                           production WSGI server (gunicorn; static files by whitenoise);
+                           --with-worker also runs the background worker while it serves
 yiciban worker [...]       background task worker (Django Tasks, database queue)
 yiciban <django command>   any Django management command (migrate, createsuperuser, …)
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 
 
@@ -50,6 +52,12 @@ def serve(argv: list[str]) -> int:
     # Threads keep a sync worker from idling while a slow client reads a large response.
     parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "4")))
     parser.add_argument("--access-log", action="store_true")
+    parser.add_argument(
+        "--with-worker",
+        action="store_true",
+        help="also run `yiciban worker` (notices, ledger integration, house delivery) as a "
+        "child process for as long as the server runs: one command for a demo or a small site",
+    )
     args = parser.parse_args(argv)
     _django()
 
@@ -69,8 +77,28 @@ def serve(argv: list[str]) -> int:
         def load(self):
             return application
 
-    _Server().run()
+    background = _start_worker() if args.with_worker else None
+    try:
+        _Server().run()
+    finally:
+        if background is not None:
+            _stop(background)
     return 0
+
+
+def _start_worker() -> subprocess.Popen:
+    print("Background worker started (yiciban worker)", flush=True)
+    run_cli = "import sys; from yiciban.cli import main; sys.exit(main())"
+    return subprocess.Popen([sys.executable, "-c", run_cli, "worker"])
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()  # db_worker finishes the task it is running, then exits
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def worker(argv: list[str]) -> int:
