@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
+from django_tasks_db.models import DBTaskResult
 
 from tests.sharing.conftest import client_for  # noqa: F401  (a fixture)
 from yiciban.accounts import services as account_services
@@ -99,3 +100,23 @@ def sell_all(world, project):
         price_yuan=541000,
     )
     return units
+
+
+DELIVERY_TASK = "yiciban.housing.tasks.deliver_project"
+
+
+def run_deliveries() -> int:
+    """Run the queued deliveries as `yiciban worker` does; how many ran."""
+    ran = 0
+    for result in (
+        DBTaskResult.objects.ready().filter(task_path=DELIVERY_TASK).order_by("enqueued_at")
+    ):
+        result.claim("test-worker")
+        try:
+            result.task.call(*result.args_kwargs["args"], **result.args_kwargs["kwargs"])
+        except Exception as exc:  # the worker marks the task failed; the project says why
+            result.set_failed(exc)
+        else:
+            result.set_successful(None)
+        ran += 1
+    return ran

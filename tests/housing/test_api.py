@@ -4,6 +4,7 @@ party's view."""
 from django.utils import timezone
 
 from .conftest import make_project
+from .test_delivery import run_deliveries
 
 
 def _post(client, path, body=None):
@@ -56,9 +57,17 @@ def test_api_journey_and_views(world, client_for):
     assert response.status_code == 201, response.content
     assert _post(developer, "/projects/api-test/completion-filing-request").status_code == 200
     assert _post(housing, "/projects/api-test/completion-filing").json()["ok"] is True
-    response = _post(client_for(world.registrar), "/projects/api-test/delivery")
-    assert response.status_code == 200, response.content
-    assert response.json()["stage"] == "delivered"
+    registrar = client_for(world.registrar)
+    response = _post(registrar, "/projects/api-test/delivery")
+    assert response.status_code == 202, response.content  # started: runs in the background
+    delivery = response.json()["delivery"]
+    assert delivery["running"] and (delivery["done"], delivery["total"]) == (0, 2)
+    again = _post(registrar, "/projects/api-test/delivery")
+    assert again.status_code == 409 and again.json()["code"] == "delivery_running"
+    assert run_deliveries() == 1
+    read = registrar.get("/api/v1/housing/projects/api-test").json()
+    assert read["stage"] == "delivered" and read["delivery"]["done"] == 2
+    assert not read["delivery"]["running"] and read["delivery"]["error"] == ""
     # the developer's view has no buyers; the buyer sees their home with its certificate
     dev = developer.get("/api/v1/housing/projects/api-test").json()
     assert dev["units"][0]["buyer"] == "" and dev["units"][0]["certificate_number"] == ""

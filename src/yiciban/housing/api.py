@@ -74,6 +74,17 @@ class UnitOut(Schema):
     certificate_number: str = ""
 
 
+class DeliveryOut(Schema):
+    """交房即交证 in the background: registrations done of total; `running` while the worker
+    is on it; `error` why it stopped (start it again to go on)."""
+
+    started_at: dt.datetime | None
+    running: bool
+    done: int
+    total: int
+    error: str
+
+
 class ProjectOut(Schema):
     code: str
     name: str
@@ -83,6 +94,7 @@ class ProjectOut(Schema):
     counts: dict[str, int]
     filing_check: dict[str, Any]
     first_registration_certificate: str
+    delivery: DeliveryOut
     units: list[UnitOut] = []
 
 
@@ -119,6 +131,7 @@ def _out(request, project: Project) -> dict:
         "counts": view["counts"],
         "filing_check": view["check"],
         "first_registration_certificate": project.first_registration_certificate,
+        "delivery": view["delivery"],
         "units": [
             {
                 "id": row["unit"].pk,
@@ -230,11 +243,14 @@ def completion_file(request: HttpRequest, code: str):
     return check.as_dict()
 
 
-@router.post("/projects/{code}/delivery", response=ProjectOut)
+@router.post("/projects/{code}/delivery", response={202: ProjectOut})
 def deliver(request: HttpRequest, code: str):
+    """Starts 交房即交证: 202, the registrations run in the background; follow `delivery`
+    on `GET /projects/{code}` until the stage is `delivered` (or `delivery.error` says why
+    it stopped — post again to go on)."""
     project = _project(request, code)
-    services.project_deliver(actor=request.user, project_id=project.pk)
-    return _out(request, _project(request, code))
+    services.project_delivery_start(actor=request.user, project_id=project.pk)
+    return Status(202, _out(request, _project(request, code)))
 
 
 @router.post("/projects/{code}/findings", response={201: dict[str, Any]})

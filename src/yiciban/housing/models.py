@@ -51,6 +51,21 @@ class Project(models.Model):
         _("首次登记证明号"), max_length=60, blank=True
     )
     delivered_at = models.DateTimeField(_("交房交证时间"), null=True, blank=True)
+    # 交房即交证 runs in the background (`yiciban worker`): who started it, when, how far it
+    # got (registrations done of the project's first registration plus one per sold unit)
+    # and why it stopped, if it did
+    delivery_started_at = models.DateTimeField(_("交房即交证开始时间"), null=True, blank=True)
+    delivery_started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("交房即交证办理人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    delivery_done = models.PositiveIntegerField(_("已办结登记"), default=0)
+    delivery_total = models.PositiveIntegerField(_("登记总数"), default=0)
+    delivery_error = models.CharField(_("交房即交证中断原因"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     class Meta:
@@ -60,6 +75,15 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def delivery_running(self) -> bool:
+        """Started, not finished and not stopped: the worker is on it (or will be)."""
+        return (
+            self.delivery_started_at is not None
+            and self.delivered_at is None
+            and not self.delivery_error
+        )
 
 
 class Unit(models.Model):

@@ -94,6 +94,7 @@ def project_view(user, project: Project) -> dict:
         "check": project.filing_check or {},
         "events": list(project.events.select_related("actor").order_by("-at", "-id")[:30]),
         "reduction": bundle_reduction(project),
+        "delivery": delivery_progress(project),
     }
     if roles:
         # staff see the units; buyers' names masked, ID numbers masked
@@ -110,6 +111,18 @@ def project_view(user, project: Project) -> dict:
             {"unit": u, "buyer": _("已售") if u.buyer_id else "", "buyer_id": ""} for u in units
         ]
     return view
+
+
+def delivery_progress(project: Project) -> dict:
+    """How far 交房即交证 got: registrations done of all (the project's first registration
+    and one transfer per sold unit), whether the worker is on it, and why it stopped."""
+    return {
+        "started_at": project.delivery_started_at,
+        "running": project.delivery_running,
+        "done": project.delivery_done,
+        "total": project.delivery_total,
+        "error": project.delivery_error,
+    }
 
 
 def units_of_buyer(user) -> QuerySet[Unit]:

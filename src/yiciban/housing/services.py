@@ -14,12 +14,14 @@ output hook issues the e-certificates (不动产权证书)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +33,15 @@ from yiciban.cases.models import ACTIVE_TASK_STATES, Task
 from yiciban.catalog.models import Item
 from yiciban.core import audit
 from yiciban.core.documents import document_store
-from yiciban.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from yiciban.core.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from yiciban.core.queue import enqueue
 from yiciban.org.models import Department, DepartmentKind
 from yiciban.org.selectors import department_by_kind, region_by_code
 from yiciban.sharing import selectors as sharing_selectors
@@ -40,6 +50,8 @@ from yiciban.sharing import services as sharing_services
 from . import selectors
 from .documents import material_pdf
 from .models import TRANSITIONS, FalseMaterialFinding, Project, ProjectEvent, Stage, Unit
+
+logger = logging.getLogger(__name__)
 
 FIRST_REGISTRATION = "first_registration"
 TRANSFER_REGISTRATION = "transfer_registration"
@@ -113,14 +125,17 @@ def _lock(project_id: Any) -> Project:
     return project
 
 
-def _move(project: Project, action: str) -> None:
-    source, target = TRANSITIONS[action]
-    if project.stage != source:
+def _require_stage(project: Project, action: str) -> None:
+    if project.stage != TRANSITIONS[action][0]:
         raise Conflict(
             _("项目当前阶段为“%(s)s”，不能办理此环节") % {"s": project.get_stage_display()},
             code="wrong_stage",
         )
-    project.stage = target
+
+
+def _move(project: Project, action: str) -> None:
+    _require_stage(project, action)
+    project.stage = TRANSITIONS[action][1]
 
 
 def _event(project: Project, kind: str, actor, note: str = "") -> None:
@@ -536,15 +551,110 @@ def _register(actor, *, item_code: str, key: str, values: dict, lines: list[str]
     return case.number, output.number if output else ""
 
 
-def project_deliver(*, actor, project_id: int) -> Project:
-    """交房即交证: the registration office reads every sold unit's filed contract and deed-tax
-    payment under its grants, then registers the project (first registration) and every
-    buyer's transfer together, all or nothing."""
+def _registrations_done(project: Project) -> int:
+    units = project.units.filter(buyer__isnull=False).exclude(certificate_number="").count()
+    return units + (1 if project.first_registration_case else 0)
+
+
+def project_delivery_start(*, actor, project_id: int) -> Project:
+    """交房即交证, started: the delivery is queued for the background worker (`yiciban
+    worker` runs `project_deliver` as `actor`), since registering a project of a hundred
+    units through the case engine takes half a minute. The project page and the API show
+    how far it got. A delivery that stopped (a record missing, an error) can be started
+    again and goes on where it stopped; a running one cannot be started twice."""
+    from .tasks import deliver_project
+
     with transaction.atomic():
         project = _lock(project_id)
         registry = department_of(project, DepartmentKind.NATURAL_RESOURCES)
         _require_staff(actor, registry)
-        _move(project, "deliver")
+        _require_stage(project, "deliver")
+        if project.delivery_running:
+            raise Conflict(
+                _("交房即交证正在办理中（已办结%(d)d件，共%(t)d件）")
+                % {"d": project.delivery_done, "t": project.delivery_total},
+                code="delivery_running",
+            )
+        # refused now rather than in the background: the grants the delivery reads under
+        _held_grant(actor, registry, "contract_filing")
+        _held_grant(actor, registry, "tax_payment")
+        project.delivery_started_at = timezone.now()
+        project.delivery_started_by = actor
+        project.delivery_total = project.units.filter(buyer__isnull=False).count() + 1
+        project.delivery_done = _registrations_done(project)
+        project.delivery_error = ""
+        project.save(
+            update_fields=[
+                "delivery_started_at",
+                "delivery_started_by",
+                "delivery_total",
+                "delivery_done",
+                "delivery_error",
+            ]
+        )
+        _event(
+            project,
+            "delivery_start",
+            actor,
+            _("开始交房即交证：共%(t)d件登记") % {"t": project.delivery_total},
+        )
+        enqueue(deliver_project, project_id=project.pk)
+    return project
+
+
+def project_deliver(*, actor, project_id: int) -> Project:
+    """交房即交证 itself (the background task of `project_delivery_start`; tests and
+    scripts may call it directly). The registration office first reads every sold unit's
+    filed contract and deed-tax payment under its grants — if one is missing, nothing is
+    registered. Then it files, accepts, decides and delivers through the case engine the
+    project's first registration and each buyer's transfer registration, each in its own
+    transaction together with the project's progress count, so the page shows how far it
+    got and a delivery that stops goes on where it stopped when started again (a
+    registration is whole or absent, never half). The last step moves the project to
+    delivered. A failure is recorded on the project (`delivery_error`) and raised."""
+    try:
+        project, checked, values, registry = _delivery_checked(actor, project_id)
+        if not project.first_registration_case:
+            with transaction.atomic():
+                number, certificate = _register(
+                    actor,
+                    item_code=_item_code(registry, FIRST_REGISTRATION),
+                    key=f"housing-{project.code}-first",
+                    values=values,
+                    lines=[
+                        f"project: {project.code}",
+                        f"developer: {project.developer.uscc}",
+                        f"units: {project.units.count()}",
+                    ],
+                    enterprise_uscc=project.developer.uscc,
+                )
+                _progress(project, first_registration_case=number, certificate=certificate)
+        for unit, contract, tax in checked:
+            if unit.certificate_number:  # registered before the delivery stopped
+                continue
+            with transaction.atomic():
+                _register_transfer(actor, project, registry, values, unit, contract, tax)
+                _progress(project)
+        with transaction.atomic():
+            project = _lock(project_id)
+            _move(project, "deliver")
+            project.delivered_at = timezone.now()
+            project.save(update_fields=["stage", "delivered_at"])
+            _event(project, "deliver", actor, _("%(n)d套房屋交房即交证") % {"n": len(checked)})
+    except Exception as exc:
+        _delivery_stopped(project_id, exc)
+        raise
+    return project
+
+
+def _delivery_checked(actor, project_id: int):
+    """The checks and reads before any registration (one transaction: the reads are
+    recorded with it): the project, [(unit, contract, tax)], the form values, the office."""
+    with transaction.atomic():
+        project = _lock(project_id)
+        registry = department_of(project, DepartmentKind.NATURAL_RESOURCES)
+        _require_staff(actor, registry)
+        _require_stage(project, "deliver")
         contract_grant = _held_grant(actor, registry, "contract_filing")
         tax_grant = _held_grant(actor, registry, "tax_payment")
         developer = project.developer
@@ -580,67 +690,82 @@ def project_deliver(*, actor, project_id: int) -> Project:
                     code="records_missing",
                 )
             checked.append((unit, contract, tax))
-        values = {
-            "enterprise.name": developer.name,
-            "enterprise.uscc": developer.uscc,
-            "legal_rep.name": developer.legal_representative.name
-            if developer.legal_representative_id
-            else developer.name,
-            "project.name": project.name,
-            "project.address": project.address,
-            "project.building_area_m2": float(total_area),
-        }
-        number, certificate = _register(
-            actor,
-            item_code=_item_code(registry, FIRST_REGISTRATION),
-            key=f"housing-{project.code}-first",
-            values=values,
-            lines=[
-                f"project: {project.code}",
-                f"developer: {developer.uscc}",
-                f"units: {project.units.count()}",
-            ],
-            enterprise_uscc=developer.uscc,
-        )
-        project.first_registration_case = number
-        project.first_registration_certificate = certificate
-        now = timezone.now()
-        for unit, contract, tax in checked:
-            buyer = unit.buyer
-            unit_values = {
-                **values,
-                "buyer.name": buyer.name,
-                "buyer.id_number": buyer.id_number,
-                "buyer.phone": buyer.phone or "",
-                "house.address": f"{project.address}{unit.label}",
-                "house.area_m2": float(unit.area_m2),
-                "house.contract_no": unit.contract_no,
-            }
-            unit.transfer_case, unit.certificate_number = _register(
-                actor,
-                item_code=_item_code(registry, TRANSFER_REGISTRATION),
-                key=f"housing-{project.code}-{unit.pk}",
-                values={k: v for k, v in unit_values.items() if v != ""},
-                lines=[
-                    f"project: {project.code} unit: {unit.building}-{unit.room}",
-                    f"contract: {unit.contract_no} sha256 {contract.payload_sha256}",
-                    f"deed tax: {tax.reference} sha256 {tax.payload_sha256}",
-                ],
-                applicant_id_number=buyer.id_number,
-            )
-            unit.delivered_at = now
-            unit.save(update_fields=["transfer_case", "certificate_number", "delivered_at"])
-        project.delivered_at = now
+        project.delivery_started_at = project.delivery_started_at or timezone.now()
+        project.delivery_started_by = project.delivery_started_by or actor
+        project.delivery_total = len(sold) + 1
+        project.delivery_done = _registrations_done(project)
+        project.delivery_error = ""
         project.save(
             update_fields=[
-                "stage",
-                "first_registration_case",
-                "first_registration_certificate",
-                "delivered_at",
+                "delivery_started_at",
+                "delivery_started_by",
+                "delivery_total",
+                "delivery_done",
+                "delivery_error",
             ]
         )
-        _event(project, "deliver", actor, _("%(n)d套房屋交房即交证") % {"n": len(checked)})
-    return project
+    values = {
+        "enterprise.name": developer.name,
+        "enterprise.uscc": developer.uscc,
+        "legal_rep.name": developer.legal_representative.name
+        if developer.legal_representative_id
+        else developer.name,
+        "project.name": project.name,
+        "project.address": project.address,
+        "project.building_area_m2": float(total_area),
+    }
+    return project, checked, values, registry
+
+
+def _register_transfer(actor, project, registry, values, unit, contract, tax) -> None:
+    buyer = unit.buyer
+    unit_values = {
+        **values,
+        "buyer.name": buyer.name,
+        "buyer.id_number": buyer.id_number,
+        "buyer.phone": buyer.phone or "",
+        "house.address": f"{project.address}{unit.label}",
+        "house.area_m2": float(unit.area_m2),
+        "house.contract_no": unit.contract_no,
+    }
+    unit.transfer_case, unit.certificate_number = _register(
+        actor,
+        item_code=_item_code(registry, TRANSFER_REGISTRATION),
+        key=f"housing-{project.code}-{unit.pk}",
+        values={k: v for k, v in unit_values.items() if v != ""},
+        lines=[
+            f"project: {project.code} unit: {unit.building}-{unit.room}",
+            f"contract: {unit.contract_no} sha256 {contract.payload_sha256}",
+            f"deed tax: {tax.reference} sha256 {tax.payload_sha256}",
+        ],
+        applicant_id_number=buyer.id_number,
+    )
+    unit.delivered_at = timezone.now()
+    unit.save(update_fields=["transfer_case", "certificate_number", "delivered_at"])
+
+
+def _progress(project: Project, *, first_registration_case="", certificate="") -> None:
+    """One more registration done (in its transaction)."""
+    changes = {"delivery_done": F("delivery_done") + 1}
+    if first_registration_case:
+        changes["first_registration_case"] = first_registration_case
+        changes["first_registration_certificate"] = certificate
+        project.first_registration_case = first_registration_case
+        project.first_registration_certificate = certificate
+    Project.objects.filter(pk=project.pk).update(**changes)
+
+
+def _delivery_stopped(project_id: int, exc: Exception) -> None:
+    """Record why the delivery stopped (its own transaction: what was registered stays)."""
+    if isinstance(exc, DomainError):
+        reason = str(exc.message)
+    else:
+        logger.exception("交房即交证 of project %s stopped", project_id)
+        reason = _("系统错误（%(e)s），请联系管理员后重新开始") % {"e": type(exc).__name__}
+    with transaction.atomic():
+        Project.objects.filter(pk=project_id, delivered_at=None).exclude(
+            delivery_started_at=None
+        ).update(delivery_error=reason[:300])
 
 
 # --- false materials ------------------------------------------------------------------------

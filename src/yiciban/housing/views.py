@@ -123,7 +123,7 @@ ACTIONS = {
     ),
     "request": lambda r, p: services.completion_filing_request(actor=r.user, project_id=p.pk),
     "file": lambda r, p: services.completion_file(actor=r.user, project_id=p.pk),
-    "deliver": lambda r, p: services.project_deliver(actor=r.user, project_id=p.pk),
+    "deliver": lambda r, p: services.project_delivery_start(actor=r.user, project_id=p.pk),
     "finding": lambda r, p: services.project_finding_record(
         actor=r.user,
         project_id=p.pk,
@@ -140,7 +140,7 @@ DONE = {
     "tax": _("契税缴纳已记录"),
     "accept": _("竣工验收已记录"),
     "request": _("已申请竣工验收备案"),
-    "deliver": _("已交房即交证：首次登记和全部转移登记已办结，不动产权证书已颁发"),
+    "deliver": _("已开始交房即交证：首次登记和全部转移登记在后台办理，进度见本页"),
     "finding": _("已记录提供虚假材料的认定，该主体不再适用绿色通道"),
 }
 
