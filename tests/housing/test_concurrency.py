@@ -35,3 +35,18 @@ def test_two_presale_permits_at_once(world):
     project = Project.objects.get(pk=project.pk)
     assert project.stage == Stage.PRESALE
     assert project.events.filter(kind="presale_permit").count() == 1
+
+
+def test_two_delivery_starts_at_once(world):
+    from .test_delivery import _filed
+
+    project = _filed(world)
+    outcomes = race(
+        *[
+            lambda: services.project_delivery_start(actor=world.registrar, project_id=project.pk)
+            for _ in range(2)
+        ]
+    )
+    errors = [e for _r, e in outcomes if e is not None]
+    assert len(errors) == 1 and errors[0].code == "delivery_running"
+    assert project.events.filter(kind="delivery_start").count() == 1

@@ -4,6 +4,8 @@ reason, and started again where it stopped."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -11,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 from yiciban.cases.models import Case
 from yiciban.core.errors import Conflict, PermissionDenied
 from yiciban.housing import selectors, services
-from yiciban.housing.models import Project, Stage, Unit
+from yiciban.housing.models import DELIVERY_STALL, Project, Stage, Unit
 
 from .conftest import DELIVERY_TASK, make_project, run_deliveries, sell_all
 
@@ -140,3 +142,20 @@ def test_the_page_says_why_it_stopped_and_offers_to_go_on(world, client_for, mon
     page = registrar.get(path).content.decode()
     assert "办理中断" in page and "登记系统维护中" in page and "已办结 1 / 3 件登记" in page
     assert "继续交房即交证</button>" in page and 'http-equiv="refresh"' not in page
+
+
+def test_a_delivery_whose_worker_stopped_can_be_started_again(world):
+    project = _filed(world)
+    services.project_delivery_start(actor=world.registrar, project_id=project.pk)
+    with pytest.raises(Conflict):
+        services.project_delivery_start(actor=world.registrar, project_id=project.pk)
+    # the worker that took it was killed: no progress for longer than DELIVERY_STALL
+    long_ago = timezone.now() - DELIVERY_STALL - dt.timedelta(minutes=1)
+    Project.objects.filter(pk=project.pk).update(delivery_progressed_at=long_ago)
+    stalled = Project.objects.get(pk=project.pk)
+    assert selectors.delivery_progress(stalled)["stalled"]
+    assert not selectors.delivery_progress(stalled)["running"]
+    services.project_delivery_start(actor=world.registrar, project_id=project.pk)
+    assert run_deliveries() == 2  # the abandoned task and the new one: the second finds it done
+    project.refresh_from_db()
+    assert project.stage == Stage.DELIVERED and project.delivery_done == 3

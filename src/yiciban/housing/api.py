@@ -76,10 +76,12 @@ class UnitOut(Schema):
 
 class DeliveryOut(Schema):
     """交房即交证 in the background: registrations done of total; `running` while the worker
-    is on it; `error` why it stopped (start it again to go on)."""
+    is on it; `stalled` when it made no progress for 10 minutes (its worker was stopped);
+    `error` why it stopped. Start it again to go on after a stop or a stall."""
 
     started_at: dt.datetime | None
     running: bool
+    stalled: bool
     done: int
     total: int
     error: str

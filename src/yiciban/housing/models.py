@@ -3,9 +3,12 @@ the project's stages, and findings of false materials (失信: no green channel)
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yiciban.accounts.models import Enterprise, Person
@@ -20,6 +23,8 @@ class Stage(models.TextChoices):
     COMPLETION_FILED = "completion_filed", _("已竣工验收备案")
     DELIVERED = "delivered", _("已交房交证")
 
+
+DELIVERY_STALL = dt.timedelta(minutes=10)
 
 # The one table of allowed stage changes: action -> (from, to). Each is a service.
 TRANSITIONS: dict[str, tuple[str, str]] = {
@@ -66,6 +71,7 @@ class Project(models.Model):
     delivery_done = models.PositiveIntegerField(_("已办结登记"), default=0)
     delivery_total = models.PositiveIntegerField(_("登记总数"), default=0)
     delivery_error = models.CharField(_("交房即交证中断原因"), max_length=300, blank=True)
+    delivery_progressed_at = models.DateTimeField(_("交房即交证最近进展"), null=True, blank=True)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     class Meta:
@@ -84,6 +90,14 @@ class Project(models.Model):
             and self.delivered_at is None
             and not self.delivery_error
         )
+
+    @property
+    def delivery_stalled(self) -> bool:
+        """Running, but no registration done for DELIVERY_STALL (one takes well under a
+        second): the worker that had it was stopped, so the delivery may be started again
+        (it goes on where it stopped)."""
+        last = self.delivery_progressed_at or self.delivery_started_at
+        return self.delivery_running and last < timezone.now() - DELIVERY_STALL
 
 
 class Unit(models.Model):

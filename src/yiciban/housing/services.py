@@ -556,12 +556,23 @@ def _registrations_done(project: Project) -> int:
     return units + (1 if project.first_registration_case else 0)
 
 
+DELIVERY_FIELDS = [
+    "delivery_started_at",
+    "delivery_started_by",
+    "delivery_total",
+    "delivery_done",
+    "delivery_error",
+    "delivery_progressed_at",
+]
+
+
 def project_delivery_start(*, actor, project_id: int) -> Project:
     """交房即交证, started: the delivery is queued for the background worker (`yiciban
     worker` runs `project_deliver` as `actor`), since registering a project of a hundred
     units through the case engine takes half a minute. The project page and the API show
     how far it got. A delivery that stopped (a record missing, an error) can be started
-    again and goes on where it stopped; a running one cannot be started twice."""
+    again and goes on where it stopped; a running one cannot be started twice, unless it
+    made no progress for `DELIVERY_STALL` (its worker was stopped)."""
     from .tasks import deliver_project
 
     with transaction.atomic():
@@ -569,7 +580,7 @@ def project_delivery_start(*, actor, project_id: int) -> Project:
         registry = department_of(project, DepartmentKind.NATURAL_RESOURCES)
         _require_staff(actor, registry)
         _require_stage(project, "deliver")
-        if project.delivery_running:
+        if project.delivery_running and not project.delivery_stalled:
             raise Conflict(
                 _("交房即交证正在办理中（已办结%(d)d件，共%(t)d件）")
                 % {"d": project.delivery_done, "t": project.delivery_total},
@@ -578,20 +589,12 @@ def project_delivery_start(*, actor, project_id: int) -> Project:
         # refused now rather than in the background: the grants the delivery reads under
         _held_grant(actor, registry, "contract_filing")
         _held_grant(actor, registry, "tax_payment")
-        project.delivery_started_at = timezone.now()
+        project.delivery_started_at = project.delivery_progressed_at = timezone.now()
         project.delivery_started_by = actor
         project.delivery_total = project.units.filter(buyer__isnull=False).count() + 1
         project.delivery_done = _registrations_done(project)
         project.delivery_error = ""
-        project.save(
-            update_fields=[
-                "delivery_started_at",
-                "delivery_started_by",
-                "delivery_total",
-                "delivery_done",
-                "delivery_error",
-            ]
-        )
+        project.save(update_fields=DELIVERY_FIELDS)
         _event(
             project,
             "delivery_start",
@@ -690,20 +693,13 @@ def _delivery_checked(actor, project_id: int):
                     code="records_missing",
                 )
             checked.append((unit, contract, tax))
-        project.delivery_started_at = project.delivery_started_at or timezone.now()
+        project.delivery_progressed_at = timezone.now()
+        project.delivery_started_at = project.delivery_started_at or project.delivery_progressed_at
         project.delivery_started_by = project.delivery_started_by or actor
         project.delivery_total = len(sold) + 1
         project.delivery_done = _registrations_done(project)
         project.delivery_error = ""
-        project.save(
-            update_fields=[
-                "delivery_started_at",
-                "delivery_started_by",
-                "delivery_total",
-                "delivery_done",
-                "delivery_error",
-            ]
-        )
+        project.save(update_fields=DELIVERY_FIELDS)
     values = {
         "enterprise.name": developer.name,
         "enterprise.uscc": developer.uscc,
@@ -746,7 +742,7 @@ def _register_transfer(actor, project, registry, values, unit, contract, tax) ->
 
 def _progress(project: Project, *, first_registration_case="", certificate="") -> None:
     """One more registration done (in its transaction)."""
-    changes = {"delivery_done": F("delivery_done") + 1}
+    changes = {"delivery_done": F("delivery_done") + 1, "delivery_progressed_at": timezone.now()}
     if first_registration_case:
         changes["first_registration_case"] = first_registration_case
         changes["first_registration_certificate"] = certificate
