@@ -159,3 +159,11 @@ def test_a_delivery_whose_worker_stopped_can_be_started_again(world):
     assert run_deliveries() == 2  # the abandoned task and the new one: the second finds it done
     project.refresh_from_db()
     assert project.stage == Stage.DELIVERED and project.delivery_done == 3
+
+
+def test_a_refused_call_by_someone_else_does_not_stop_a_running_delivery(world):
+    project = _filed(world)
+    services.project_delivery_start(actor=world.registrar, project_id=project.pk)
+    with pytest.raises(PermissionDenied):
+        services.project_deliver(actor=world.housing, project_id=project.pk)
+    assert selectors.delivery_progress(Project.objects.get(pk=project.pk))["running"]

@@ -645,7 +645,7 @@ def project_deliver(*, actor, project_id: int) -> Project:
             project.save(update_fields=["stage", "delivered_at"])
             _event(project, "deliver", actor, _("%(n)d套房屋交房即交证") % {"n": len(checked)})
     except Exception as exc:
-        _delivery_stopped(project_id, exc)
+        _delivery_stopped(project_id, actor, exc)
         raise
     return project
 
@@ -751,17 +751,18 @@ def _progress(project: Project, *, first_registration_case="", certificate="") -
     Project.objects.filter(pk=project.pk).update(**changes)
 
 
-def _delivery_stopped(project_id: int, exc: Exception) -> None:
-    """Record why the delivery stopped (its own transaction: what was registered stays)."""
+def _delivery_stopped(project_id: int, actor, exc: Exception) -> None:
+    """Record why the delivery stopped (its own transaction: what was registered stays) —
+    the delivery `actor` started, not someone else's refused call."""
     if isinstance(exc, DomainError):
         reason = str(exc.message)
     else:
         logger.exception("交房即交证 of project %s stopped", project_id)
         reason = _("系统错误（%(e)s），请联系管理员后重新开始") % {"e": type(exc).__name__}
     with transaction.atomic():
-        Project.objects.filter(pk=project_id, delivered_at=None).exclude(
-            delivery_started_at=None
-        ).update(delivery_error=reason[:300])
+        Project.objects.filter(
+            pk=project_id, delivered_at=None, delivery_started_by=getattr(actor, "pk", None)
+        ).exclude(delivery_started_at=None).update(delivery_error=reason[:300])
 
 
 # --- false materials ------------------------------------------------------------------------
