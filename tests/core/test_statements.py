@@ -4,16 +4,16 @@ core.queue (a task row written with one insert)."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import uuid
 
 import pytest
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
+from tests.cases.test_concurrency import race
 from yiciban.cases.tasks import send_case_notices
 from yiciban.core import statements
 from yiciban.core.models import AuditEvent, Document, User
@@ -265,24 +265,17 @@ def test_keys_come_from_the_sequence_a_block_at_a_time():
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers")
 def test_threads_never_get_the_same_key():
-    found: list[int] = []
-    lock = threading.Lock()
+    def reserve() -> list[int]:
+        keys = []
+        for _ in range(20):
+            rows = _unsaved_events("test.threads", 5, None)
+            reserve_keys([rows])
+            keys += [e.pk for e in rows]
+        return keys
 
-    def reserve() -> None:
-        try:
-            for _ in range(20):
-                rows = _unsaved_events("test.threads", 5, None)
-                reserve_keys([rows])
-                with lock:
-                    found.extend(e.pk for e in rows)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=reserve) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(*[reserve for _ in range(4)])
+    assert [error for _keys, error in outcomes] == [None] * 4
+    found = [key for keys, _error in outcomes for key in keys]
     assert len(found) == 400 and len(set(found)) == 400
 
 

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from tests.sharing.conftest import client_for  # noqa: F401  (a fixture)
@@ -100,6 +101,23 @@ def sell_all(world, project):
         price_yuan=541000,
     )
     return units
+
+
+def filed_project(world, project=None):
+    """A project (the default test project unless given) sold to two buyers, their deed tax
+    paid, completion accepted and filed: ready for delivery."""
+    project = project or make_project(world)
+    units = sell_all(world, project)
+    services.completion_accept_record(
+        actor=world.housing, project_id=project.pk, accepted_on=timezone.localdate()
+    )
+    for index, unit in enumerate(units[:2]):
+        services.deed_tax_record(
+            actor=world.tax, unit_id=unit.pk, amount_yuan=16000, receipt_no=f"QS-{index}"
+        )
+    services.completion_filing_request(actor=world.developer, project_id=project.pk)
+    assert services.completion_file(actor=world.housing, project_id=project.pk).ok
+    return project
 
 
 DELIVERY_TASK = "yiciban.housing.tasks.deliver_project"

@@ -3,7 +3,6 @@ case engine refuses it the green channel afterwards (its registration at deliver
 on the ordinary path while the other buyers keep the green channel)."""
 
 import pytest
-from django.utils import timezone
 
 from yiciban.accounts.selectors import enterprise_by_uscc, person_find_by_id_number
 from yiciban.archive.models import ArchiveRecord
@@ -13,7 +12,7 @@ from yiciban.core.errors import PermissionDenied, ValidationFailed
 from yiciban.housing import services
 from yiciban.org.selectors import department_by_kind
 
-from .conftest import DEVELOPER_USCC, make_project, sell_all
+from .conftest import DEVELOPER_USCC, filed_project
 
 
 def test_false_materials_blacklist_the_party(world):
@@ -34,17 +33,7 @@ def test_false_materials_blacklist_the_party(world):
 
 
 def test_green_channel_refused_at_delivery_after_the_finding(world):
-    project = make_project(world)
-    units = sell_all(world, project)
-    services.completion_accept_record(
-        actor=world.housing, project_id=project.pk, accepted_on=timezone.localdate()
-    )
-    for index, unit in enumerate(units[:2]):
-        services.deed_tax_record(
-            actor=world.tax, unit_id=unit.pk, amount_yuan=16000, receipt_no=f"QS-{index}"
-        )
-    services.completion_filing_request(actor=world.developer, project_id=project.pk)
-    assert services.completion_file(actor=world.housing, project_id=project.pk).ok
+    project = filed_project(world)
     registry = department_by_kind("430781", "natural_resources")
     services.false_material_record(
         actor=world.registrar,

@@ -9,7 +9,7 @@ from yiciban.core.errors import Conflict
 from yiciban.housing import services
 from yiciban.housing.models import Project, Stage
 
-from .conftest import make_project
+from .conftest import filed_project, make_project
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -38,9 +38,7 @@ def test_two_presale_permits_at_once(world):
 
 
 def test_two_delivery_starts_at_once(world):
-    from .test_delivery import _filed
-
-    project = _filed(world)
+    project = filed_project(world)
     outcomes = race(
         *[
             lambda: services.project_delivery_start(actor=world.registrar, project_id=project.pk)

@@ -15,26 +15,11 @@ from yiciban.core.errors import Conflict, PermissionDenied
 from yiciban.housing import selectors, services
 from yiciban.housing.models import DELIVERY_STALL, Project, Stage, Unit
 
-from .conftest import DELIVERY_TASK, make_project, run_deliveries, sell_all
-
-
-def _filed(world, project=None):
-    project = project or make_project(world)
-    units = sell_all(world, project)
-    services.completion_accept_record(
-        actor=world.housing, project_id=project.pk, accepted_on=timezone.localdate()
-    )
-    for index, unit in enumerate(units[:2]):
-        services.deed_tax_record(
-            actor=world.tax, unit_id=unit.pk, amount_yuan=16000, receipt_no=f"QS-{index}"
-        )
-    services.completion_filing_request(actor=world.developer, project_id=project.pk)
-    assert services.completion_file(actor=world.housing, project_id=project.pk).ok
-    return project
+from .conftest import DELIVERY_TASK, filed_project, make_project, run_deliveries
 
 
 def test_delivery_runs_in_the_background_with_its_progress(world):
-    project = _filed(world)
+    project = filed_project(world)
     started = services.project_delivery_start(actor=world.registrar, project_id=project.pk)
     assert started.stage == Stage.COMPLETION_FILED  # nothing registered in the request
     progress = selectors.delivery_progress(started)
@@ -59,7 +44,7 @@ def test_only_the_registration_office_starts_it_at_its_stage(world):
     with pytest.raises(Conflict) as exc:
         services.project_delivery_start(actor=world.registrar, project_id=project.pk)
     assert exc.value.code == "wrong_stage"
-    filed = _filed(world, project)
+    filed = filed_project(world, project)
     with pytest.raises(PermissionDenied):
         services.project_delivery_start(actor=world.housing, project_id=filed.pk)
     assert not DBTaskResult.objects.filter(task_path=DELIVERY_TASK).exists()
@@ -67,7 +52,7 @@ def test_only_the_registration_office_starts_it_at_its_stage(world):
 
 
 def test_a_stopped_delivery_goes_on_where_it_stopped(world, monkeypatch):
-    project = _filed(world)
+    project = filed_project(world)
     register = services._register_transfer
     calls = []
 
@@ -99,7 +84,7 @@ def test_a_stopped_delivery_goes_on_where_it_stopped(world, monkeypatch):
 
 
 def test_a_missing_record_registers_nothing_and_says_which(world):
-    project = _filed(world)
+    project = filed_project(world)
     # the second buyer's contract number no longer matches what the registry may read
     second = project.units.filter(buyer__isnull=False).order_by("room")[1]
     Unit.objects.filter(pk=second.pk).update(contract_no="JS-NOT-FILED")
@@ -111,7 +96,7 @@ def test_a_missing_record_registers_nothing_and_says_which(world):
 
 
 def test_the_page_starts_it_and_shows_how_far_it_got(world, client_for):
-    project = _filed(world)
+    project = filed_project(world)
     registrar = client_for(world.registrar)
     path = f"/housing/projects/{project.code}/"
     page = registrar.get(path).content.decode()
@@ -129,7 +114,7 @@ def test_the_page_starts_it_and_shows_how_far_it_got(world, client_for):
 
 
 def test_the_page_says_why_it_stopped_and_offers_to_go_on(world, client_for, monkeypatch):
-    project = _filed(world)
+    project = filed_project(world)
 
     def fails(*args, **kwargs):
         raise Conflict("登记系统维护中", code="registry_down")
@@ -145,7 +130,7 @@ def test_the_page_says_why_it_stopped_and_offers_to_go_on(world, client_for, mon
 
 
 def test_a_delivery_whose_worker_stopped_can_be_started_again(world):
-    project = _filed(world)
+    project = filed_project(world)
     services.project_delivery_start(actor=world.registrar, project_id=project.pk)
     with pytest.raises(Conflict):
         services.project_delivery_start(actor=world.registrar, project_id=project.pk)
@@ -162,7 +147,7 @@ def test_a_delivery_whose_worker_stopped_can_be_started_again(world):
 
 
 def test_a_refused_call_by_someone_else_does_not_stop_a_running_delivery(world):
-    project = _filed(world)
+    project = filed_project(world)
     services.project_delivery_start(actor=world.registrar, project_id=project.pk)
     with pytest.raises(PermissionDenied):
         services.project_deliver(actor=world.housing, project_id=project.pk)
