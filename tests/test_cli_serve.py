@@ -27,6 +27,7 @@ def _serve(monkeypatch, *argv) -> tuple[list, list]:
 
     def popen(args, **kwargs):
         started.append(_FakeProcess(args))
+        started[-1].log = kwargs.get("stdout")
         return started[-1]
 
     def run(app):
@@ -39,11 +40,13 @@ def _serve(monkeypatch, *argv) -> tuple[list, list]:
     return started, served
 
 
-def test_serve_with_worker_runs_the_worker_while_serving(monkeypatch):
+def test_serve_with_worker_runs_the_worker_while_serving(monkeypatch, settings, tmp_path):
+    settings.INSTANCE_DIR = tmp_path
     started, served = _serve(monkeypatch, "--with-worker")
     assert len(started) == 1
     worker = started[0]
     assert worker.args[0] == sys.executable and worker.args[-1] == "worker"
+    assert worker.log.name == str(settings.INSTANCE_DIR / "worker.log")  # not the terminal
     assert served == [{"bind": ["127.0.0.1:8799"], "running": [False]}]  # alive while serving
     assert worker.terminated and worker.waited  # stopped with the server
 

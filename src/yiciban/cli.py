@@ -87,9 +87,19 @@ def serve(argv: list[str]) -> int:
 
 
 def _start_worker() -> subprocess.Popen:
-    print("Background worker started (yiciban worker)", flush=True)
+    from pathlib import Path
+
+    from django.conf import settings
+
+    # its log (a line per task) goes to a file, so the terminal keeps the server's lines
+    log_path = Path(settings.INSTANCE_DIR) / "worker.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"Background worker started (yiciban worker), its log: {log_path}", flush=True)
     run_cli = "import sys; from yiciban.cli import main; sys.exit(main())"
-    return subprocess.Popen([sys.executable, "-c", run_cli, "worker"])
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-c", run_cli, "worker"], stdout=log, stderr=subprocess.STDOUT
+        )
 
 
 def _stop(process: subprocess.Popen) -> None:
