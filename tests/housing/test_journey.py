@@ -173,3 +173,17 @@ def test_each_party_sees_only_their_part(world, client_for):
     mine = client_for(world.buyer_user).get("/housing/mine/")
     body = mine.content.decode()
     assert "1栋101" in body and "1栋102" not in body
+
+
+def test_the_filing_check_lists_units_in_the_page_language(world, client_for):
+    project = make_project(world)
+    sell_all(world, project)
+    _accept(world, project)
+    services.completion_filing_request(actor=world.developer, project_id=project.pk)
+    assert not services.completion_file(actor=world.housing, project_id=project.pk).ok
+    client = client_for(world.housing)
+    path = f"/housing/projects/{project.code}/"
+    assert "1栋101、1栋102" in client.get(path).content.decode()
+    client.cookies["django_language"] = "en"
+    english = client.get(path).content.decode()
+    assert "1栋101, 1栋102" in english and "1栋101、1栋102" not in english

@@ -2,10 +2,12 @@
 
 Chinese pages join a label and its value with a full-width colon and list items with 、;
 an English page needs ": " and ", ". `{% load punctuation %}` then `{% colon %}`,
-`{% listsep %}`, `{% comma %}`, `{% lparen %}`, `{% rparen %}` (message context
-"punctuation" in the catalogues)."""
+`{% listsep %}`, `{% comma %}`, `{% semicolon %}`, `{% lparen %}`, `{% rparen %}`, and
+`{{ items|listjoin }}` for a list (message context "punctuation" in the catalogues)."""
 
 from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import pgettext
 
 register = template.Library()
@@ -24,6 +26,19 @@ def listsep() -> str:
 @register.simple_tag
 def comma() -> str:
     return pgettext("punctuation", "，")
+
+
+@register.simple_tag
+def semicolon() -> str:
+    return pgettext("punctuation", "；")
+
+
+@register.filter(is_safe=True, needs_autoescape=True)
+def listjoin(items, autoescape=True) -> str:
+    """The items joined with the page language's list separator (、 or ", "), each escaped
+    as Django's `join` filter escapes them."""
+    escape = conditional_escape if autoescape else str
+    return mark_safe(escape(listsep()).join(escape(item) for item in items))
 
 
 @register.simple_tag
