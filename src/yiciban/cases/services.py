@@ -1216,7 +1216,8 @@ def _write_submission(plan: _Plan, number: str) -> tuple[Case, dict | None]:
             )
         )
     rows = [[case], items, materials, commitments]
-    if not plan.needs_counter:
+    decided_at_once = not plan.needs_counter
+    if decided_at_once:
         # 秒批: accepting and deciding the items updates these rows through the ORM
         reserve_keys(rows)
         insert_together(rows)
@@ -1249,10 +1250,10 @@ def _write_submission(plan: _Plan, number: str) -> tuple[Case, dict | None]:
             _("您的申请已提交，办件编号 %(n)s。我们将尽快审核材料并告知受理结果。")
             % {"n": case.number},
         )
-        if not plan.needs_counter:
+        if decided_at_once:
             # 秒批 without a counter: accepted by the system and decided at once
             _accept(case, None, _today(), record=plan.record, deferrals={})
-    if not plan.needs_counter:
+    if decided_at_once:
         return case, None
     # what the submitter's answer shows, without reading it back (selectors.case_status)
     return case, {

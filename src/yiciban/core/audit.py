@@ -68,7 +68,7 @@ def _values(actor, action, obj, object_type, object_id, changes, on_behalf_of) -
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
     ctx = context.current()
-    _checked_fields()
+    _checked_fields()  # raises if AuditEvent's fields no longer come in this order
     return [
         None,  # id, given by the database
         timezone.now(),  # occurred_at: auto_now_add, as the ORM's pre_save sets it

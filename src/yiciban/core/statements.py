@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import Model
 
@@ -298,7 +299,9 @@ def reserve_keys(groups: Sequence[Sequence[Model]], *, using: str = DEFAULT_DB_A
     elif connection.vendor == "sqlite":
         reserved = [_sqlite_reserve(model, len(missing), using) for model, missing in wanted]
     else:
-        raise NotImplementedError(f"reserve_keys: no key reservation on {connection.vendor}")
+        raise ImproperlyConfigured(
+            f"yiciban runs on PostgreSQL or SQLite, not {connection.vendor} (DATABASE_URL)"
+        )
     for (_model, missing), keys in zip(wanted, reserved, strict=True):
         for obj, pk in zip(missing, keys, strict=True):
             obj.pk = pk

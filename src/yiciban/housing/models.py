@@ -83,8 +83,8 @@ class Project(models.Model):
         return self.name
 
     @property
-    def delivery_running(self) -> bool:
-        """Started, not finished and not stopped: the worker is on it (or will be)."""
+    def _delivery_open(self) -> bool:
+        # started, not finished, not stopped with a reason
         return (
             self.delivery_started_at is not None
             and self.delivered_at is None
@@ -93,11 +93,16 @@ class Project(models.Model):
 
     @property
     def delivery_stalled(self) -> bool:
-        """Running, but no registration done for DELIVERY_STALL (one takes well under a
+        """Open, but no registration done for DELIVERY_STALL (one takes well under a
         second): the worker that had it was stopped, so the delivery may be started again
         (it goes on where it stopped)."""
         last = self.delivery_progressed_at or self.delivery_started_at
-        return self.delivery_running and last < timezone.now() - DELIVERY_STALL
+        return self._delivery_open and last < timezone.now() - DELIVERY_STALL
+
+    @property
+    def delivery_running(self) -> bool:
+        """The worker is on it (or will be): open and not stalled."""
+        return self._delivery_open and not self.delivery_stalled
 
 
 class Unit(models.Model):

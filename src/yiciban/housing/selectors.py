@@ -118,7 +118,7 @@ def delivery_progress(project: Project) -> dict:
     and one transfer per sold unit), whether the worker is on it, and why it stopped."""
     return {
         "started_at": project.delivery_started_at,
-        "running": project.delivery_running and not project.delivery_stalled,
+        "running": project.delivery_running,
         "stalled": project.delivery_stalled,
         "done": project.delivery_done,
         "total": project.delivery_total,

@@ -556,14 +556,27 @@ def _registrations_done(project: Project) -> int:
     return units + (1 if project.first_registration_case else 0)
 
 
-DELIVERY_FIELDS = [
-    "delivery_started_at",
-    "delivery_started_by",
-    "delivery_total",
-    "delivery_done",
-    "delivery_error",
-    "delivery_progressed_at",
-]
+def _delivery_begins(project: Project, actor, *, restart: bool) -> None:
+    """The progress fields as a delivery (re)starts: started now by `actor` when `restart`
+    (else as started, or now when called directly), the registrations done so far of all,
+    no error."""
+    now = timezone.now()
+    if restart or project.delivery_started_at is None:
+        project.delivery_started_at, project.delivery_started_by = now, actor
+    project.delivery_progressed_at = now
+    project.delivery_total = project.units.filter(buyer__isnull=False).count() + 1
+    project.delivery_done = _registrations_done(project)
+    project.delivery_error = ""
+    project.save(
+        update_fields=[
+            "delivery_started_at",
+            "delivery_started_by",
+            "delivery_progressed_at",
+            "delivery_total",
+            "delivery_done",
+            "delivery_error",
+        ]
+    )
 
 
 def project_delivery_start(*, actor, project_id: int) -> Project:
@@ -580,7 +593,7 @@ def project_delivery_start(*, actor, project_id: int) -> Project:
         registry = department_of(project, DepartmentKind.NATURAL_RESOURCES)
         _require_staff(actor, registry)
         _require_stage(project, "deliver")
-        if project.delivery_running and not project.delivery_stalled:
+        if project.delivery_running:
             raise Conflict(
                 _("交房即交证正在办理中（已办结%(d)d件，共%(t)d件）")
                 % {"d": project.delivery_done, "t": project.delivery_total},
@@ -589,12 +602,7 @@ def project_delivery_start(*, actor, project_id: int) -> Project:
         # refused now rather than in the background: the grants the delivery reads under
         _held_grant(actor, registry, "contract_filing")
         _held_grant(actor, registry, "tax_payment")
-        project.delivery_started_at = project.delivery_progressed_at = timezone.now()
-        project.delivery_started_by = actor
-        project.delivery_total = project.units.filter(buyer__isnull=False).count() + 1
-        project.delivery_done = _registrations_done(project)
-        project.delivery_error = ""
-        project.save(update_fields=DELIVERY_FIELDS)
+        _delivery_begins(project, actor, restart=True)
         _event(
             project,
             "delivery_start",
@@ -693,13 +701,7 @@ def _delivery_checked(actor, project_id: int):
                     code="records_missing",
                 )
             checked.append((unit, contract, tax))
-        project.delivery_progressed_at = timezone.now()
-        project.delivery_started_at = project.delivery_started_at or project.delivery_progressed_at
-        project.delivery_started_by = project.delivery_started_by or actor
-        project.delivery_total = len(sold) + 1
-        project.delivery_done = _registrations_done(project)
-        project.delivery_error = ""
-        project.save(update_fields=DELIVERY_FIELDS)
+        _delivery_begins(project, actor, restart=False)
     values = {
         "enterprise.name": developer.name,
         "enterprise.uscc": developer.uscc,
